@@ -1,0 +1,189 @@
+//! Gives the command line its meaning: probe (or load a snapshot), select
+//! targets, run the rules, render, and map the result to an exit code.
+
+use crate::cli::{CheckArgs, CheckFormat, Cli, ColorChoice, Command, FailOn, ScanFormat};
+use crate::probe::{self, Options};
+use crate::render;
+use crate::rules::{self, Catalog, Finding, Selection, Settings, Severity};
+use crate::snapshot::{Snapshot, SCHEMA_VERSION};
+use crate::Error;
+use clap::Parser;
+use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<u8, Error> {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return Ok(code);
+        }
+    };
+    set_color(cli.global.color);
+    let opts = Options {
+        root: cli.global.root.clone(),
+        user: cli.global.user.clone(),
+        env: cli.global.env.clone(),
+        exec: cli.global.exec,
+        python: None,
+    };
+    if opts.exec && opts.root.is_some() {
+        return Err(Error::Usage(
+            "--exec cannot run interpreters inside --root (they would run against the host); drop one of them".into(),
+        ));
+    }
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match cli.command {
+        Command::Scan(a) => {
+            let snap = probe::scan(&opts)?;
+            match a.format {
+                ScanFormat::Json => {
+                    serde_json::to_writer_pretty(&mut out, &snap).map_err(std::io::Error::from)?;
+                    writeln!(out)?;
+                }
+                ScanFormat::Text => render::text::scan(&mut out, &snap, a.verbose)?,
+            }
+            Ok(0)
+        }
+        Command::Check(a) => check(&mut out, &opts, &a),
+        Command::Rules(a) => {
+            let catalog = Catalog::builtin();
+            match a.format {
+                ScanFormat::Json => {
+                    serde_json::to_writer_pretty(&mut out, &catalog.rules)
+                        .map_err(std::io::Error::from)?;
+                    writeln!(out)?;
+                }
+                ScanFormat::Text => render::text::rules(&mut out, &catalog)?,
+            }
+            Ok(0)
+        }
+        Command::Explain(a) => {
+            let catalog = Catalog::builtin();
+            let Some(rule) = catalog.find(&a.rule) else {
+                return Err(Error::Usage(format!(
+                    "no rule named `{}`; `envdoctor rules` lists them",
+                    a.rule
+                )));
+            };
+            render::text::explain(&mut out, rule)?;
+            Ok(0)
+        }
+    }
+}
+
+fn set_color(choice: ColorChoice) {
+    let on = match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
+        }
+    };
+    render::set_color(on);
+}
+
+fn check(out: &mut impl Write, opts: &Options, a: &CheckArgs) -> Result<u8, Error> {
+    let snap = match &a.snapshot {
+        Some(path) => load_snapshot(path)?,
+        None => {
+            let mut opts = opts.clone();
+            opts.python = a.python.clone();
+            probe::scan(&opts)?
+        }
+    };
+    let selection = select(&snap, a)?;
+    let catalog = Catalog::builtin();
+    let findings = rules::run(&catalog, &snap, &selection, &Settings::default());
+    let summary = render::Summary::new(&snap, &selection, &findings);
+    match a.format {
+        CheckFormat::Json => render::json::check(out, &findings, &summary)?,
+        CheckFormat::Text => render::text::check(out, &snap, &selection, &findings, &summary)?,
+    }
+    Ok(exit_code(&findings, a.fail_on))
+}
+
+pub fn exit_code(findings: &[Finding], fail_on: FailOn) -> u8 {
+    let threshold = match fail_on {
+        FailOn::Error => Severity::Error,
+        FailOn::Warning => Severity::Warning,
+        FailOn::Info => Severity::Info,
+        FailOn::Never => return 0,
+    };
+    u8::from(findings.iter().any(|f| f.severity >= threshold))
+}
+
+/// The environments `check` looks at.
+fn select(snap: &Snapshot, a: &CheckArgs) -> Result<Selection, Error> {
+    if a.all {
+        return Ok(Selection {
+            targets: (0..snap.interpreters.len()).collect(),
+            machine: true,
+        });
+    }
+    if let Some(p) = &a.python {
+        let p = p.to_string_lossy();
+        let p = p.trim_end_matches('/');
+        let found = snap
+            .interpreter_by_path(p)
+            .or_else(|| snap.interpreter_by_prefix(p));
+        return match found {
+            Some((i, _)) => Ok(Selection {
+                targets: vec![i],
+                machine: false,
+            }),
+            None => Err(Error::Usage(format!(
+                "`{p}` is not a Python interpreter or environment envdoctor can find; `envdoctor scan` lists the ones it sees"
+            ))),
+        };
+    }
+    let active = ["VIRTUAL_ENV", "CONDA_PREFIX"]
+        .iter()
+        .filter_map(|v| snap.env_var(v))
+        .find_map(|p| snap.interpreter_by_prefix(p.trim_end_matches('/')))
+        .map(|(i, _)| i)
+        .or_else(|| {
+            ["python3", "python"]
+                .iter()
+                .find_map(|n| snap.command_target(n))
+                .map(|(i, _)| i)
+        });
+    Ok(Selection {
+        targets: active.into_iter().collect(),
+        machine: true,
+    })
+}
+
+pub fn load_snapshot(path: &Path) -> Result<Snapshot, Error> {
+    let err = |message: String| Error::Snapshot {
+        path: path.display().to_string(),
+        message,
+    };
+    let fs = crate::fs::Fs::new("/");
+    let abs = std::path::absolute(path).map_err(|e| err(e.to_string()))?;
+    let (text, truncated) = fs
+        .read_text_limited(&abs, 512 << 20)
+        .map_err(|e| err(e.to_string()))?;
+    if truncated {
+        return Err(err("larger than 512 MiB; not an envdoctor snapshot".into()));
+    }
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        err(format!(
+            "not valid JSON ({e}); write one with `envdoctor scan --format json > snapshot.json`"
+        ))
+    })?;
+    let version = value
+        .get("schema_version")
+        .and_then(|v| v.as_u64())
+        .ok_or_else(|| err("no `schema_version`: not an envdoctor snapshot".into()))?;
+    if version > u64::from(SCHEMA_VERSION) {
+        return Err(err(format!(
+            "it has schema_version {version}, newer than this envdoctor understands ({SCHEMA_VERSION}); upgrade envdoctor to read it"
+        )));
+    }
+    serde_json::from_value(value).map_err(|e| err(format!("not an envdoctor snapshot: {e}")))
+}

@@ -1,0 +1,292 @@
+//! Every read envdoctor makes goes through [`Fs`]: it maps paths into the
+//! inspected root (`--root DIR`), resolves symlinks inside that root (an
+//! absolute link in a container image points into the image, not the host),
+//! and bounds every read. Nothing here writes, and nothing opens a FIFO,
+//! socket or device: opening a FIFO for reading blocks until a writer comes.
+
+use std::ffi::OsString;
+use std::fs::{File, Metadata, OpenOptions};
+use std::io::{self, Read};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Component, Path, PathBuf};
+
+/// How many symlinks one resolution may follow before it is called a loop
+/// (Linux's own limit is 40).
+const MAX_LINK_HOPS: usize = 40;
+
+/// Text files envdoctor reads whole (pyvenv.cfg, .pth, configs) are small;
+/// anything past this is cut and treated as what was read.
+pub const MAX_TEXT: u64 = 1 << 20;
+
+/// Directory listings are cut here (a site-packages with more entries is not
+/// a real one).
+pub const MAX_DIR_ENTRIES: usize = 100_000;
+
+#[derive(Debug, Clone)]
+pub struct Fs {
+    /// The host directory that stands for `/`.
+    root: PathBuf,
+}
+
+impl Fs {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Fs { root: root.into() }
+    }
+
+    pub fn is_host_root(&self) -> bool {
+        self.root == Path::new("/")
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The host path for a path inside the root. Relative paths are taken as
+    /// relative to the root.
+    pub fn host(&self, p: &Path) -> PathBuf {
+        if self.is_host_root() {
+            return p.to_path_buf();
+        }
+        let mut out = self.root.clone();
+        for c in p.components() {
+            match c {
+                Component::Normal(n) => out.push(n),
+                Component::ParentDir if out != self.root => {
+                    out.pop();
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// Resolves every symlink in `p` (which must be absolute), staying inside
+    /// the root. Fails with the OS error for a missing component and with
+    /// `ELOOP` for a symlink loop.
+    pub fn canonicalize(&self, p: &Path) -> io::Result<PathBuf> {
+        if self.is_host_root() {
+            return std::fs::canonicalize(p);
+        }
+        let mut hops = 0;
+        let mut done = PathBuf::from("/");
+        let mut todo: Vec<OsString> = components_rev(p);
+        while let Some(part) = todo.pop() {
+            if part == ".." {
+                done.pop();
+                continue;
+            }
+            if part == "." || part.is_empty() {
+                continue;
+            }
+            let candidate = done.join(&part);
+            let meta = std::fs::symlink_metadata(self.host(&candidate))?;
+            if meta.file_type().is_symlink() {
+                hops += 1;
+                if hops > MAX_LINK_HOPS {
+                    return Err(io::Error::from_raw_os_error(libc::ELOOP));
+                }
+                let target = std::fs::read_link(self.host(&candidate))?;
+                if target.is_absolute() {
+                    done = PathBuf::from("/");
+                }
+                todo.extend(components_rev(&target));
+            } else {
+                done = candidate;
+            }
+        }
+        Ok(done)
+    }
+
+    /// Metadata with symlinks followed inside the root.
+    pub fn metadata(&self, p: &Path) -> io::Result<Metadata> {
+        if self.is_host_root() {
+            return std::fs::metadata(p);
+        }
+        std::fs::metadata(self.host(&self.canonicalize(p)?))
+    }
+
+    pub fn symlink_metadata(&self, p: &Path) -> io::Result<Metadata> {
+        std::fs::symlink_metadata(self.host(p))
+    }
+
+    pub fn read_link(&self, p: &Path) -> io::Result<PathBuf> {
+        std::fs::read_link(self.host(p))
+    }
+
+    pub fn exists(&self, p: &Path) -> bool {
+        self.metadata(p).is_ok()
+    }
+
+    pub fn is_dir(&self, p: &Path) -> bool {
+        self.metadata(p).map(|m| m.is_dir()).unwrap_or(false)
+    }
+
+    pub fn is_file(&self, p: &Path) -> bool {
+        self.metadata(p).map(|m| m.is_file()).unwrap_or(false)
+    }
+
+    /// A regular file that some user can execute.
+    pub fn is_executable_file(&self, p: &Path) -> bool {
+        use std::os::unix::fs::PermissionsExt;
+        self.metadata(p)
+            .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            .unwrap_or(false)
+    }
+
+    /// Opens a regular file for reading. Anything else (FIFO, socket, device,
+    /// directory) is refused before it is opened, and the open itself is
+    /// non-blocking in case the file was swapped underneath us.
+    fn open_regular(&self, p: &Path) -> io::Result<File> {
+        let meta = self.metadata(p)?;
+        if !meta.is_file() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                if meta.is_dir() {
+                    "is a directory"
+                } else {
+                    "not a regular file (FIFO, socket or device)"
+                },
+            ));
+        }
+        let host = if self.is_host_root() {
+            p.to_path_buf()
+        } else {
+            self.host(&self.canonicalize(p)?)
+        };
+        OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+            .open(host)
+    }
+
+    /// Up to `max` bytes from the start of a regular file.
+    pub fn read_head(&self, p: &Path, max: u64) -> io::Result<Vec<u8>> {
+        let f = self.open_regular(p)?;
+        let mut buf = Vec::new();
+        f.take(max).read_to_end(&mut buf)?;
+        Ok(buf)
+    }
+
+    /// A text file, at most `max` bytes of it, decoded leniently (a config
+    /// file in Latin-1 still yields its ASCII keys). The flag says whether it
+    /// was cut.
+    pub fn read_text_limited(&self, p: &Path, max: u64) -> io::Result<(String, bool)> {
+        let bytes = self.read_head(p, max + 1)?;
+        let truncated = bytes.len() as u64 > max;
+        let bytes = &bytes[..bytes.len().min(max as usize)];
+        let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+        Ok((String::from_utf8_lossy(bytes).into_owned(), truncated))
+    }
+
+    pub fn read_text(&self, p: &Path) -> io::Result<String> {
+        self.read_text_limited(p, MAX_TEXT).map(|(s, _)| s)
+    }
+
+    /// The names in a directory, sorted (byte order, as Python's `sorted`
+    /// on str mostly agrees with), cut at [`MAX_DIR_ENTRIES`].
+    pub fn read_dir_names(&self, p: &Path) -> io::Result<Vec<OsString>> {
+        let host = if self.is_host_root() {
+            p.to_path_buf()
+        } else {
+            self.host(&self.canonicalize(p)?)
+        };
+        let mut names = Vec::new();
+        for entry in std::fs::read_dir(host)? {
+            let Ok(entry) = entry else { continue };
+            names.push(entry.file_name());
+            if names.len() >= MAX_DIR_ENTRIES {
+                break;
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+}
+
+fn components_rev(p: &Path) -> Vec<OsString> {
+    let mut parts: Vec<OsString> = p
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(n) => Some(n.to_os_string()),
+            Component::ParentDir => Some(OsString::from("..")),
+            _ => None,
+        })
+        .collect();
+    parts.reverse();
+    parts
+}
+
+/// Lexical normalisation as Python's `os.path.normpath` on POSIX: `.` and
+/// empty parts dropped, `..` folded against the part before it.
+pub fn normpath(p: &Path) -> PathBuf {
+    let mut out: Vec<Component> = Vec::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => match out.last() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                Some(Component::RootDir) => {}
+                _ => out.push(c),
+            },
+            other => out.push(other),
+        }
+    }
+    if out.is_empty() {
+        return PathBuf::from(".");
+    }
+    out.iter().collect()
+}
+
+/// A path as the snapshot stores it. Names that are not UTF-8 are kept
+/// readable with U+FFFD; the probe that met them says so in a note.
+pub fn display(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normpath_matches_python() {
+        assert_eq!(normpath(Path::new("/a/./b/../c")), PathBuf::from("/a/c"));
+        assert_eq!(normpath(Path::new("/../a")), PathBuf::from("/a"));
+        assert_eq!(normpath(Path::new("a/../../b")), PathBuf::from("../b"));
+    }
+
+    #[test]
+    fn canonicalize_stays_inside_root_and_stops_loops() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("usr/bin")).unwrap();
+        std::fs::write(root.join("usr/bin/python3.11"), b"").unwrap();
+        // An absolute link, as container images have: it must point into the image.
+        std::os::unix::fs::symlink("/usr/bin/python3.11", root.join("usr/bin/python3")).unwrap();
+        std::os::unix::fs::symlink("loop2", root.join("loop1")).unwrap();
+        std::os::unix::fs::symlink("loop1", root.join("loop2")).unwrap();
+        let fs = Fs::new(root);
+        assert_eq!(
+            fs.canonicalize(Path::new("/usr/bin/python3")).unwrap(),
+            PathBuf::from("/usr/bin/python3.11")
+        );
+        let err = fs.canonicalize(Path::new("/loop1")).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::ELOOP));
+        // `..` cannot climb out of the root.
+        assert_eq!(
+            fs.host(Path::new("/../../etc/passwd")),
+            root.join("etc/passwd")
+        );
+    }
+
+    #[test]
+    fn fifo_is_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("x.pth");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        let fs = Fs::new("/");
+        assert!(fs.read_text(&fifo).is_err());
+    }
+}

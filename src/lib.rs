@@ -1,0 +1,22 @@
+//! envdoctor: probes read the machine into a snapshot of facts; rules turn
+//! the facts into findings; renderers print them. Data flows one way.
+
+pub mod app;
+pub mod cli;
+pub mod fs;
+pub mod probe;
+pub mod redact;
+pub mod render;
+pub mod rules;
+pub mod snapshot;
+
+/// envdoctor's own failures: they exit 2 with a message saying what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Usage(String),
+    #[error("cannot use snapshot `{path}`: {message}")]
+    Snapshot { path: String, message: String },
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}

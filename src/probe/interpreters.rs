@@ -1,0 +1,900 @@
+//! Discovery: every interpreter and environment on the machine, found by
+//! reading directories, never by running anything.
+//!
+//! Sources are tried in priority order ([`Source`]); the first source to find
+//! an environment names it, later ones only add themselves to `sources`. One
+//! interpreter reached by several paths (`python`, `python3`, `python3.11`,
+//! `/bin` vs `/usr/bin`) is one entry. An environment is identified by its
+//! prefix and its real executable: a venv and its base share the executable
+//! but not the prefix, and they see different sys.paths.
+
+use super::commands::CommandProbe;
+use super::site::{self, Layout};
+use super::version::{self, is_python_name, minor_from_name, read_pyvenv_cfg, shebang, Shebang};
+use super::Ctx;
+use crate::fs::{display, normpath};
+use crate::snapshot::{Interpreter, Kind, Script};
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// Where an interpreter was found, in the order sources are consulted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// `--python`: what the user asked about.
+    Requested,
+    /// `VIRTUAL_ENV`: the activated venv.
+    ActiveVenv,
+    /// `CONDA_PREFIX`: the activated conda env.
+    ActiveConda,
+    /// What `python`, `pip` and friends on PATH run.
+    PathCommand,
+    /// A Python executable in a PATH directory.
+    PathDir,
+    /// `.venv` / `venv` in the working directory or one of its parents.
+    ProjectVenv,
+    /// `$PYENV_ROOT/versions/*` (and pyenv-virtualenv's envs).
+    Pyenv,
+    /// uv-managed Pythons (`~/.local/share/uv/python`).
+    UvPython,
+    /// `WORKON_HOME` / `~/.virtualenvs` (virtualenvwrapper).
+    Workon,
+    /// pipenv's `~/.local/share/virtualenvs`.
+    Pipenv,
+    /// poetry's `~/.cache/pypoetry/virtualenvs`.
+    Poetry,
+    /// hatch's `~/.local/share/hatch/env/virtual`.
+    Hatch,
+    /// pipx's `~/.local/share/pipx/venvs`.
+    Pipx,
+    /// conda: `environments.txt`, `envs_dirs`, well-known install roots.
+    Conda,
+    /// `/usr/bin`, `/usr/local/bin`, `/opt/*/bin`.
+    System,
+}
+
+impl Source {
+    fn label(self) -> &'static str {
+        match self {
+            Source::Requested => "--python",
+            Source::ActiveVenv => "VIRTUAL_ENV",
+            Source::ActiveConda => "CONDA_PREFIX",
+            Source::PathCommand => "PATH command",
+            Source::PathDir => "PATH",
+            Source::ProjectVenv => "project .venv",
+            Source::Pyenv => "pyenv",
+            Source::UvPython => "uv python",
+            Source::Workon => "WORKON_HOME",
+            Source::Pipenv => "pipenv",
+            Source::Poetry => "poetry",
+            Source::Hatch => "hatch",
+            Source::Pipx => "pipx",
+            Source::Conda => "conda",
+            Source::System => "system",
+        }
+    }
+}
+
+/// A place something was found: an executable to inspect, or an environment
+/// directory that should have one.
+#[derive(Debug, Clone)]
+enum Candidate {
+    Exe(PathBuf),
+    EnvDir(PathBuf),
+}
+
+pub fn discover(
+    ctx: &Ctx,
+    commands: &[CommandProbe],
+    requested: Option<&Path>,
+) -> Vec<Interpreter> {
+    let mut cands: Vec<(Candidate, Source)> = Vec::new();
+    let mut add = |c: Candidate, s: Source| cands.push((c, s));
+
+    if let Some(p) = requested {
+        let c = if ctx.fs.is_dir(p) {
+            Candidate::EnvDir(p.to_path_buf())
+        } else {
+            Candidate::Exe(p.to_path_buf())
+        };
+        add(c, Source::Requested);
+    }
+    if let Some(v) = ctx.var("VIRTUAL_ENV") {
+        add(Candidate::EnvDir(PathBuf::from(v)), Source::ActiveVenv);
+    }
+    if let Some(v) = ctx.var("CONDA_PREFIX") {
+        add(Candidate::EnvDir(PathBuf::from(v)), Source::ActiveConda);
+    }
+    for c in commands {
+        if let Some(i) = &c.interpreter {
+            add(Candidate::Exe(i.clone()), Source::PathCommand);
+        }
+    }
+    let pyenv_root = pyenv_root(ctx);
+    for dir in path_dirs(ctx) {
+        if pyenv_root
+            .as_ref()
+            .is_some_and(|r| dir.starts_with(r.join("shims")))
+        {
+            continue; // shims are resolved by the commands probe, never run
+        }
+        for exe in python_executables(ctx, &dir) {
+            add(Candidate::Exe(exe), Source::PathDir);
+        }
+    }
+    for dir in ctx.cwd.ancestors() {
+        for name in [".venv", "venv"] {
+            let d = dir.join(name);
+            if ctx.fs.is_file(&d.join("pyvenv.cfg")) {
+                add(Candidate::EnvDir(d), Source::ProjectVenv);
+            }
+        }
+    }
+    if let Some(root) = &pyenv_root {
+        for v in subdirs(ctx, &root.join("versions")) {
+            for env in subdirs(ctx, &v.join("envs")) {
+                add(Candidate::EnvDir(env), Source::Pyenv);
+            }
+            add(Candidate::EnvDir(v), Source::Pyenv);
+        }
+    }
+    let uv_dir = ctx
+        .var("UV_PYTHON_INSTALL_DIR")
+        .map(PathBuf::from)
+        .or_else(|| data_home(ctx).map(|d| d.join("uv/python")));
+    if let Some(d) = uv_dir {
+        for p in subdirs(ctx, &d) {
+            add(Candidate::EnvDir(p), Source::UvPython);
+        }
+    }
+    for (var, default, src) in [
+        ("WORKON_HOME", ".virtualenvs", Source::Workon),
+        (
+            "POETRY_VIRTUALENVS_PATH",
+            ".cache/pypoetry/virtualenvs",
+            Source::Poetry,
+        ),
+    ] {
+        if let Some(d) = ctx.env_dir_or_home(var, default) {
+            for p in subdirs(ctx, &d) {
+                add(Candidate::EnvDir(p), src);
+            }
+        }
+    }
+    if let Some(data) = data_home(ctx) {
+        for p in subdirs(ctx, &data.join("virtualenvs")) {
+            add(Candidate::EnvDir(p), Source::Pipenv);
+        }
+        for project in subdirs(ctx, &data.join("hatch/env/virtual")) {
+            for p in subdirs(ctx, &project) {
+                add(Candidate::EnvDir(p), Source::Hatch);
+            }
+        }
+        for p in subdirs(ctx, &data.join("pipx/venvs")) {
+            add(Candidate::EnvDir(p), Source::Pipx);
+        }
+    }
+    if let Some(home) = ctx.home() {
+        for p in subdirs(ctx, &home.join(".local/pipx/venvs")) {
+            add(Candidate::EnvDir(p), Source::Pipx);
+        }
+    }
+    for env in conda_env_dirs(ctx) {
+        add(Candidate::EnvDir(env), Source::Conda);
+    }
+    let mut system_dirs: Vec<PathBuf> = ["/usr/bin", "/usr/local/bin", "/bin"]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+    for d in subdirs(ctx, Path::new("/opt")) {
+        system_dirs.push(d.join("bin"));
+    }
+    for dir in system_dirs {
+        for exe in python_executables(ctx, &dir) {
+            add(Candidate::Exe(exe), Source::System);
+        }
+    }
+
+    // Identify cheaply, merge duplicates, then do the reading in parallel.
+    let mut order: Vec<(Identity, Vec<(PathBuf, Source)>)> = Vec::new();
+    let mut index: HashMap<Identity, usize> = HashMap::new();
+    let mut seen_dirs: HashMap<PathBuf, ()> = HashMap::new();
+    for (cand, src) in cands {
+        let ident = match cand {
+            Candidate::Exe(exe) => identify_exe(ctx, &exe),
+            Candidate::EnvDir(dir) => {
+                let canon = ctx.fs.canonicalize(&dir).unwrap_or_else(|_| dir.clone());
+                if seen_dirs.insert(canon.clone(), ()).is_some() {
+                    // Same directory reached through a symlink: one env.
+                    if let Some(i) = index_by_prefix(&order, &dir, &canon) {
+                        order[i].1.push((dir, src));
+                    }
+                    continue;
+                }
+                identify_env_dir(ctx, &dir)
+            }
+        };
+        let Some(ident) = ident else { continue };
+        let exe = ident.invoked.clone();
+        match index.get(&ident) {
+            Some(&i) => order[i].1.push((exe, src)),
+            None => {
+                index.insert(ident.clone(), order.len());
+                order.push((ident, vec![(exe, src)]));
+            }
+        }
+    }
+
+    order
+        .into_par_iter()
+        .map(|(ident, found)| inspect(ctx, ident, found))
+        .collect()
+}
+
+fn index_by_prefix(
+    order: &[(Identity, Vec<(PathBuf, Source)>)],
+    dir: &Path,
+    canon: &Path,
+) -> Option<usize> {
+    order
+        .iter()
+        .position(|(id, _)| id.prefix == dir || id.prefix == canon)
+}
+
+/// What makes two findings of an interpreter the same environment.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub prefix: PathBuf,
+    pub real: Option<PathBuf>,
+    /// The path it was found by (not part of identity).
+    invoked: PathBuf,
+    /// A venv's config, when the prefix is a venv.
+    venv_cfg: Option<PathBuf>,
+    /// Why this environment is broken, when it is.
+    error: Option<String>,
+}
+
+impl std::hash::Hash for Identity {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.prefix.hash(state);
+        self.real.hash(state);
+    }
+}
+impl PartialEq for Identity {
+    fn eq(&self, other: &Self) -> bool {
+        self.prefix == other.prefix && self.real == other.real
+    }
+}
+impl Eq for Identity {}
+
+/// The venv a path to `bin/python` belongs to: `pyvenv.cfg` beside the
+/// executable or one directory up, as getpath looks for it.
+fn venv_cfg_for(ctx: &Ctx, exe: &Path) -> Option<PathBuf> {
+    let bin = exe.parent()?;
+    for d in [bin, bin.parent()?] {
+        let cfg = d.join("pyvenv.cfg");
+        if ctx.fs.is_file(&cfg) {
+            return Some(cfg);
+        }
+    }
+    None
+}
+
+/// Identity of an executable found somewhere: resolves its venv or prefix.
+pub fn identify_exe(ctx: &Ctx, exe: &Path) -> Option<Identity> {
+    let exe = normpath(exe);
+    if ctx.fs.symlink_metadata(&exe).is_err() {
+        return None;
+    }
+    let real = ctx.fs.canonicalize(&exe).ok();
+    if let Some(cfg) = venv_cfg_for(ctx, &exe) {
+        let prefix = cfg.parent().unwrap_or(Path::new("/")).to_path_buf();
+        let error = real.is_none().then(|| dangling(ctx, &exe));
+        return Some(Identity {
+            prefix,
+            real,
+            invoked: exe,
+            venv_cfg: Some(cfg),
+            error,
+        });
+    }
+    let Some(real) = real else {
+        // A dangling python outside any venv is not an environment; say so.
+        ctx.note(&exe, dangling(ctx, &exe));
+        return None;
+    };
+    let prefix = prefix_of(ctx, &real)?;
+    Some(Identity {
+        prefix,
+        real: Some(real),
+        invoked: exe,
+        venv_cfg: None,
+        error: None,
+    })
+}
+
+fn dangling(ctx: &Ctx, exe: &Path) -> String {
+    match ctx.fs.read_link(exe) {
+        Ok(t) => format!(
+            "`{}` is a symlink to `{}`, which does not exist",
+            display(exe),
+            display(&t)
+        ),
+        Err(e) => format!("`{}` cannot be resolved: {e}", display(exe)),
+    }
+}
+
+/// getpath's landmark search: the directory above `bin/` whose
+/// `lib/pythonX.Y/os.py` exists (or `conda-meta/` for a conda env).
+fn prefix_of(ctx: &Ctx, real: &Path) -> Option<PathBuf> {
+    let name = real.file_name()?.to_string_lossy().into_owned();
+    let minor = minor_from_name(&name);
+    let mut dir = real.parent();
+    while let Some(d) = dir {
+        if let Some(m) = &minor {
+            for lib in ["lib", "lib64"] {
+                if ctx
+                    .fs
+                    .is_file(&d.join(lib).join(format!("python{m}")).join("os.py"))
+                {
+                    return Some(d.to_path_buf());
+                }
+            }
+        } else if !version::lib_minors(&ctx.fs, d).is_empty() {
+            return Some(d.to_path_buf());
+        }
+        if d.join("conda-meta").is_dir() {
+            return Some(d.to_path_buf());
+        }
+        dir = d.parent();
+    }
+    // No stdlib found: the parent of bin/ is the best guess, and inspect()
+    // will report the missing stdlib.
+    real.parent()?.parent().map(Path::to_path_buf)
+}
+
+/// An environment directory: its `bin/python3` (or `bin/python`), or a
+/// broken-environment identity when it has none.
+fn identify_env_dir(ctx: &Ctx, dir: &Path) -> Option<Identity> {
+    let dir = normpath(dir);
+    if !ctx.fs.is_dir(&dir) {
+        if ctx.fs.symlink_metadata(&dir).is_ok() || ctx.fs.is_file(&dir) {
+            ctx.note(&dir, "listed as an environment but is not a directory");
+        }
+        return Some(Identity {
+            prefix: dir.clone(),
+            real: None,
+            invoked: dir.join("bin/python"),
+            venv_cfg: None,
+            error: Some(format!("`{}` does not exist", display(&dir))),
+        });
+    }
+    let bin = dir.join("bin");
+    let mut names: Vec<String> = vec!["python3".into(), "python".into()];
+    // uv and pyenv trees sometimes only have `python3.X`.
+    if let Ok(list) = ctx.fs.read_dir_names(&bin) {
+        for n in list {
+            let n = n.to_string_lossy().into_owned();
+            if is_python_name(&n) && !names.contains(&n) {
+                names.push(n);
+            }
+        }
+    }
+    let cfg = ctx.fs.is_file(&dir.join("pyvenv.cfg"));
+    for n in &names {
+        let exe = bin.join(n);
+        if ctx.fs.symlink_metadata(&exe).is_ok() && (cfg || ctx.fs.exists(&exe)) {
+            if let Some(mut id) = identify_exe(ctx, &exe) {
+                if id.venv_cfg.is_none() && ctx.fs.is_dir(&dir.join("conda-meta")) {
+                    id.prefix = dir.clone();
+                }
+                return Some(id);
+            }
+        }
+    }
+    let is_conda = ctx.fs.is_dir(&dir.join("conda-meta"));
+    if !cfg && !is_conda {
+        return None; // a directory that is not an environment at all
+    }
+    Some(Identity {
+        prefix: dir.clone(),
+        real: None,
+        invoked: bin.join("python"),
+        venv_cfg: cfg.then(|| dir.join("pyvenv.cfg")),
+        error: (!is_conda).then(|| format!("`{}` has no Python executable", display(&bin))),
+    })
+}
+
+fn inspect(ctx: &Ctx, ident: Identity, found: Vec<(PathBuf, Source)>) -> Interpreter {
+    let mut aliases: Vec<String> = Vec::new();
+    let mut sources: Vec<String> = Vec::new();
+    for (p, s) in &found {
+        let d = display(p);
+        if !aliases.contains(&d) {
+            aliases.push(d);
+        }
+        if !sources.iter().any(|x| x == s.label()) {
+            sources.push(s.label().to_string());
+        }
+    }
+    // The best name: the environment's own `bin/python3`, `bin/python`, or
+    // what was found first.
+    let in_prefix = |p: &&String| Path::new(p).parent() == Some(&ident.prefix.join("bin"));
+    let executable = aliases
+        .iter()
+        .find(|p| in_prefix(p) && p.ends_with("/python3"))
+        .or_else(|| {
+            aliases
+                .iter()
+                .find(|p| in_prefix(p) && p.ends_with("/python"))
+        })
+        .or_else(|| aliases.iter().find(in_prefix))
+        .or_else(|| aliases.first())
+        .cloned();
+    aliases.retain(|a| Some(a) != executable.as_ref());
+
+    let prefix = ident.prefix.clone();
+    let is_conda = ctx.fs.is_dir(&prefix.join("conda-meta"));
+    let exe_exists = ident.real.is_some();
+    let mut it = Interpreter {
+        executable: if exe_exists || ident.venv_cfg.is_some() {
+            executable
+        } else {
+            None
+        },
+        aliases,
+        real_executable: ident.real.as_deref().map(display),
+        version: None,
+        version_source: None,
+        implementation: "cpython".into(),
+        kind: Kind::Other,
+        prefix: display(&prefix),
+        base_prefix: None,
+        base_executable: None,
+        sources,
+        pyvenv_cfg: None,
+        sys_path: Vec::new(),
+        startup_hooks: Vec::new(),
+        foreign_scripts: Vec::new(),
+        error: ident.error.clone(),
+        exec: None,
+    };
+    if let Some(real) = &ident.real {
+        if real
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("pypy"))
+        {
+            it.implementation = "pypy".into();
+        }
+    }
+
+    // Venv: the base comes from `home` in pyvenv.cfg.
+    let mut base_prefix = prefix.clone();
+    let mut minor: Option<String> = ident
+        .real
+        .as_ref()
+        .and_then(|r| r.file_name())
+        .and_then(|n| minor_from_name(&n.to_string_lossy()));
+    if let Some(cfg_path) = &ident.venv_cfg {
+        match read_pyvenv_cfg(&ctx.fs, cfg_path) {
+            Ok(cfg) => {
+                it.kind = venv_kind(ctx, &prefix, cfg.creator.as_deref());
+                if let Some(home) = &cfg.home {
+                    let home = PathBuf::from(home);
+                    match base_of_home(ctx, &home, ident.real.as_deref()) {
+                        Ok((base_exe, bprefix)) => {
+                            it.base_executable = Some(display(&base_exe));
+                            base_prefix = bprefix;
+                        }
+                        Err(e) => {
+                            it.error.get_or_insert(e);
+                        }
+                    }
+                } else {
+                    it.error.get_or_insert(format!(
+                        "`{}` has no `home` key, so Python cannot find its base interpreter",
+                        display(cfg_path)
+                    ));
+                }
+                if minor.is_none() {
+                    minor = cfg
+                        .version
+                        .as_deref()
+                        .map(|v| v.split('.').take(2).collect::<Vec<_>>().join("."));
+                }
+                if let Some(v) = &cfg.version {
+                    it.version = Some(v.clone());
+                    it.version_source = Some(display(cfg_path));
+                }
+                it.pyvenv_cfg = Some(cfg);
+            }
+            Err(e) => {
+                it.kind = Kind::Venv;
+                it.error
+                    .get_or_insert(format!("cannot read `{}`: {e}", display(cfg_path)));
+            }
+        }
+    } else if is_conda {
+        it.kind = Kind::Conda;
+    } else if let Some(real) = &ident.real {
+        it.kind = base_kind(ctx, real);
+    }
+    it.base_prefix = Some(display(&base_prefix));
+
+    if minor.is_none() {
+        minor = version::lib_minors(&ctx.fs, &base_prefix)
+            .into_iter()
+            .next();
+    }
+    // The base's own files are the truth for the version: a venv's cfg goes
+    // stale when its base is upgraded in place.
+    if it.executable.is_some() || is_conda {
+        if let Some((v, src)) =
+            version::version_from_prefix(&ctx.fs, &base_prefix, minor.as_deref())
+        {
+            let cfg_minor = it
+                .version
+                .as_deref()
+                .map(|v| v.split('.').take(2).collect::<Vec<_>>().join("."));
+            let base_minor = v.split('.').take(2).collect::<Vec<_>>().join(".");
+            if let Some(cm) = cfg_minor.filter(|cm| *cm != base_minor) {
+                it.error.get_or_insert(format!(
+                    "the venv was made for Python {cm} but its base `{}` is now Python {v}",
+                    display(&base_prefix)
+                ));
+            }
+            if it.version.as_deref().is_none_or(|old| old.len() <= v.len()) {
+                it.version = Some(v);
+                it.version_source = Some(src);
+            }
+        }
+    }
+
+    if let (Some(m), true) = (minor.as_deref(), it.executable.is_some()) {
+        let major: u32 = m
+            .split('.')
+            .next()
+            .and_then(|x| x.parse().ok())
+            .unwrap_or(3);
+        let platlibdir = if !ctx
+            .fs
+            .is_dir(&base_prefix.join("lib").join(format!("python{m}")))
+            && ctx
+                .fs
+                .is_dir(&base_prefix.join("lib64").join(format!("python{m}")))
+        {
+            "lib64"
+        } else {
+            "lib"
+        };
+        let site_py = base_prefix
+            .join(platlibdir)
+            .join(format!("python{m}"))
+            .join("site.py");
+        let debian = ctx
+            .fs
+            .read_text_limited(&site_py, 256 * 1024)
+            .map(|(t, _)| t.contains("dist-packages"))
+            .unwrap_or(false);
+        if !ctx.fs.is_file(&site_py) && it.error.is_none() && !is_conda {
+            it.error = Some(format!(
+                "no standard library at `{}`",
+                display(site_py.parent().unwrap_or(&base_prefix))
+            ));
+        }
+        let layout = Layout {
+            minor: m,
+            major,
+            prefix: &prefix,
+            base_prefix: &base_prefix,
+            venv_system_site: it
+                .pyvenv_cfg
+                .as_ref()
+                .map(|c| c.include_system_site_packages),
+            platlibdir,
+            debian,
+        };
+        let sp = site::compute(ctx, &layout);
+        it.sys_path = sp.entries;
+        it.startup_hooks = sp.startup_hooks;
+    }
+    if it.kind != Kind::System {
+        it.foreign_scripts = foreign_scripts(ctx, &prefix);
+    }
+    it
+}
+
+/// The base interpreter a venv's `home` names, and the base prefix.
+fn base_of_home(ctx: &Ctx, home: &Path, real: Option<&Path>) -> Result<(PathBuf, PathBuf), String> {
+    if !ctx.fs.is_dir(home) {
+        return Err(format!(
+            "its base interpreter's directory `{}` (pyvenv.cfg `home`) no longer exists",
+            display(home)
+        ));
+    }
+    // Prefer the file the venv's own python resolves to, when it is in home.
+    if let Some(r) = real {
+        if r.parent() == Some(home) || ctx.fs.canonicalize(home).ok().as_deref() == r.parent() {
+            if let Some(p) = prefix_of(ctx, r) {
+                return Ok((r.to_path_buf(), p));
+            }
+        }
+    }
+    for n in ["python3", "python"] {
+        let exe = home.join(n);
+        if let Ok(real) = ctx.fs.canonicalize(&exe) {
+            if let Some(p) = prefix_of(ctx, &real) {
+                return Ok((exe, p));
+            }
+        }
+    }
+    Err(format!(
+        "its base interpreter is gone: `{}` (pyvenv.cfg `home`) has no python",
+        display(home)
+    ))
+}
+
+fn venv_kind(ctx: &Ctx, prefix: &Path, creator: Option<&str>) -> Kind {
+    let under = |var: &str, default: &str| {
+        ctx.env_dir_or_home(var, default)
+            .is_some_and(|d| prefix.starts_with(&d))
+    };
+    let data = data_home(ctx);
+    let under_data = |sub: &str| {
+        data.as_ref()
+            .is_some_and(|d| prefix.starts_with(d.join(sub)))
+    };
+    if under("POETRY_VIRTUALENVS_PATH", ".cache/pypoetry/virtualenvs") {
+        Kind::Poetry
+    } else if under_data("virtualenvs") {
+        Kind::Pipenv
+    } else if under_data("hatch/env/virtual") {
+        Kind::Hatch
+    } else if under_data("pipx/venvs") || under("PIPX_HOME", ".local/pipx/venvs") {
+        Kind::Pipx
+    } else if creator == Some("virtualenv") {
+        Kind::Virtualenv
+    } else {
+        Kind::Venv
+    }
+}
+
+fn base_kind(ctx: &Ctx, real: &Path) -> Kind {
+    if pyenv_root(ctx).is_some_and(|r| real.starts_with(r.join("versions"))) {
+        return Kind::Pyenv;
+    }
+    let uv = ctx
+        .var("UV_PYTHON_INSTALL_DIR")
+        .map(PathBuf::from)
+        .or_else(|| data_home(ctx).map(|d| d.join("uv/python")));
+    if uv.is_some_and(|u| real.starts_with(u)) {
+        return Kind::Uv;
+    }
+    if ["/usr/", "/bin/", "/opt/", "/sbin/"]
+        .iter()
+        .any(|p| real.starts_with(p))
+    {
+        return Kind::System;
+    }
+    Kind::Other
+}
+
+/// Console scripts in `prefix/bin` whose shebang names an interpreter that
+/// is missing, or one outside this environment (a moved or copied venv).
+fn foreign_scripts(ctx: &Ctx, prefix: &Path) -> Vec<Script> {
+    let bin = prefix.join("bin");
+    let Ok(names) = ctx.fs.read_dir_names(&bin) else {
+        return Vec::new();
+    };
+    let canon_prefix = ctx
+        .fs
+        .canonicalize(prefix)
+        .unwrap_or_else(|_| prefix.to_path_buf());
+    let mut out = Vec::new();
+    for n in names.iter().take(5000) {
+        let path = bin.join(n);
+        let Ok(meta) = ctx.fs.symlink_metadata(&path) else {
+            continue;
+        };
+        // Only executable files are console scripts; CPython installs a
+        // `python3.X-gdb.py` gdb extension with `#!/usr/bin/python` that is
+        // loaded by gdb, never run.
+        use std::os::unix::fs::PermissionsExt;
+        let gdb_helper = n.to_string_lossy().ends_with("-gdb.py");
+        if !meta.is_file() || meta.permissions().mode() & 0o111 == 0 || gdb_helper {
+            continue; // symlinks are interpreters or links to elsewhere
+        }
+        let Ok(head) = ctx.fs.read_head(&path, 512) else {
+            continue;
+        };
+        let Some(Shebang::Path(interp)) = shebang(&head) else {
+            continue;
+        };
+        let name = interp
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if !is_python_name(&name) {
+            continue;
+        }
+        let interp = normpath(&interp);
+        let exists = ctx.fs.exists(&interp);
+        let inside = interp.starts_with(prefix) || interp.starts_with(&canon_prefix);
+        if !exists || !inside {
+            out.push(Script {
+                path: display(&path),
+                interpreter: display(&interp),
+                interpreter_exists: exists,
+            });
+        }
+    }
+    out
+}
+
+pub fn pyenv_root(ctx: &Ctx) -> Option<PathBuf> {
+    ctx.env_dir_or_home("PYENV_ROOT", ".pyenv")
+}
+
+fn data_home(ctx: &Ctx) -> Option<PathBuf> {
+    ctx.env_dir_or_home("XDG_DATA_HOME", ".local/share")
+}
+
+pub fn path_dirs(ctx: &Ctx) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = Vec::new();
+    for p in ctx.var("PATH").unwrap_or("").split(':') {
+        if p.is_empty() {
+            continue;
+        }
+        let p = PathBuf::from(p);
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn python_executables(ctx: &Ctx, dir: &Path) -> Vec<PathBuf> {
+    let Ok(names) = ctx.fs.read_dir_names(dir) else {
+        return Vec::new();
+    };
+    names
+        .into_iter()
+        .filter_map(|n| {
+            let s = n.to_str()?;
+            if !is_python_name(s) {
+                return None;
+            }
+            let p = dir.join(s);
+            ctx.fs.is_executable_file(&p).then_some(p)
+        })
+        .collect()
+}
+
+fn subdirs(ctx: &Ctx, dir: &Path) -> Vec<PathBuf> {
+    let Ok(names) = ctx.fs.read_dir_names(dir) else {
+        return Vec::new();
+    };
+    names
+        .into_iter()
+        .map(|n| dir.join(n))
+        .filter(|p| ctx.fs.is_dir(p))
+        .collect()
+}
+
+/// conda environments: `environments.txt`, `envs_dirs` from `.condarc`, and
+/// the usual install roots with their `envs/`.
+fn conda_env_dirs(ctx: &Ctx) -> Vec<PathBuf> {
+    let mut roots: Vec<PathBuf> = Vec::new();
+    let mut envs: Vec<PathBuf> = Vec::new();
+    if let Some(home) = ctx.home() {
+        let txt = home.join(".conda/environments.txt");
+        if let Ok(text) = ctx.fs.read_text(&txt) {
+            for l in text.lines() {
+                let l = l.trim();
+                if l.starts_with('/') {
+                    envs.push(PathBuf::from(l));
+                }
+            }
+        }
+        for n in [
+            "anaconda3",
+            "miniconda3",
+            "miniforge3",
+            "mambaforge",
+            "micromamba",
+            ".conda",
+            "anaconda",
+            "miniconda",
+            "opt/anaconda3",
+            "opt/miniconda3",
+        ] {
+            roots.push(home.join(n));
+        }
+    }
+    for n in [
+        "/opt/conda",
+        "/opt/anaconda3",
+        "/opt/miniconda3",
+        "/opt/miniforge3",
+        "/usr/local/anaconda3",
+        "/usr/local/miniconda3",
+    ] {
+        roots.push(PathBuf::from(n));
+    }
+    for var in ["CONDA_ROOT", "MAMBA_ROOT_PREFIX"] {
+        if let Some(v) = ctx.var(var) {
+            roots.push(PathBuf::from(v));
+        }
+    }
+    if let Some(exe) = ctx.var("CONDA_EXE") {
+        // <root>/bin/conda or <root>/condabin/conda
+        if let Some(root) = Path::new(exe).parent().and_then(Path::parent) {
+            roots.push(root.to_path_buf());
+        }
+    }
+    for d in condarc_envs_dirs(ctx) {
+        for e in subdirs(ctx, &d) {
+            if ctx.fs.is_dir(&e.join("conda-meta")) {
+                envs.push(e);
+            }
+        }
+    }
+    for r in roots {
+        if ctx.fs.is_dir(&r.join("conda-meta")) {
+            envs.push(r.clone());
+        }
+        for e in subdirs(ctx, &r.join("envs")) {
+            if ctx.fs.is_dir(&e.join("conda-meta")) {
+                envs.push(e);
+            }
+        }
+    }
+    envs
+}
+
+/// `envs_dirs` entries from the `.condarc` files conda reads.
+fn condarc_envs_dirs(ctx: &Ctx) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = vec![
+        "/etc/conda/.condarc".into(),
+        "/etc/conda/condarc".into(),
+        "/var/lib/conda/.condarc".into(),
+    ];
+    if let Some(v) = ctx.var("CONDA_ROOT") {
+        files.push(Path::new(v).join(".condarc"));
+    }
+    if let Some(home) = ctx.home() {
+        files.push(home.join(".condarc"));
+        files.push(home.join(".config/conda/.condarc"));
+        files.push(home.join(".conda/.condarc"));
+    }
+    if let Some(v) = ctx.var("CONDARC") {
+        files.push(PathBuf::from(v));
+    }
+    let mut out = Vec::new();
+    for f in files {
+        let Ok(text) = ctx.fs.read_text(&f) else {
+            continue;
+        };
+        let mut in_list = false;
+        for line in text.lines() {
+            let t = line.trim_end();
+            if t.starts_with("envs_dirs:") {
+                in_list = true;
+                continue;
+            }
+            if in_list {
+                if let Some(item) = t.trim_start().strip_prefix("- ") {
+                    let item = item.trim().trim_matches(['"', '\'']);
+                    let p = match (item.strip_prefix("~/"), ctx.home()) {
+                        (Some(rest), Some(h)) => h.join(rest),
+                        _ => PathBuf::from(item),
+                    };
+                    out.push(p);
+                } else if !t.trim().is_empty() && !t.starts_with(' ') {
+                    in_list = false;
+                }
+            }
+        }
+    }
+    out
+}

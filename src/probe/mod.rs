@@ -1,0 +1,230 @@
+//! Probes read the machine into a [`Snapshot`]. They never execute what they
+//! find (unless `--exec`), never write, and turn every unreadable thing into a
+//! [`Note`] or an interpreter `error` rather than a failure.
+
+pub mod commands;
+pub mod exec;
+pub mod host;
+pub mod interpreters;
+pub mod site;
+pub mod version;
+
+use crate::fs::Fs;
+use crate::redact;
+use crate::snapshot::{Note, Snapshot, User, SCHEMA_VERSION};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Environment variables envdoctor records and reasons about, by exact name.
+const ENV_NAMES: &[&str] = &[
+    "PATH",
+    "HOME",
+    "USER",
+    "TMPDIR",
+    "VIRTUAL_ENV",
+    "CONDA_PREFIX",
+    "CONDA_DEFAULT_ENV",
+    "CONDA_SHLVL",
+    "CONDA_EXE",
+    "CONDARC",
+    "CONDA_ROOT",
+    "CONDA_ENVS_PATH",
+    "CONDA_ENVS_DIRS",
+    "CONDA_PKGS_DIRS",
+    "MAMBA_ROOT_PREFIX",
+    "MAMBA_EXE",
+    "PYENV_ROOT",
+    "PYENV_VERSION",
+    "PYENV_DIR",
+    "WORKON_HOME",
+    "POETRY_VIRTUALENVS_PATH",
+    "POETRY_CACHE_DIR",
+    "PIPENV_VENV_IN_PROJECT",
+    "PIPX_HOME",
+    "HATCH_DATA_DIR",
+    "XDG_CACHE_HOME",
+    "XDG_CONFIG_HOME",
+    "XDG_DATA_HOME",
+    "XDG_CONFIG_DIRS",
+    "LD_LIBRARY_PATH",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "ALL_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+    "all_proxy",
+    "REQUESTS_CA_BUNDLE",
+    "SSL_CERT_FILE",
+];
+
+/// Environment variables recorded by prefix (every `PYTHON*`, `PIP_*`, `UV_*`).
+const ENV_PREFIXES: &[&str] = &["PYTHON", "PIP_", "UV_"];
+
+/// The PATH a container image gets when nothing sets one (Docker's default).
+pub const DEFAULT_ROOT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The directory read as `/`.
+    pub root: Option<PathBuf>,
+    /// Judge for this user instead of the one running envdoctor.
+    pub user: Option<String>,
+    /// Extra environment variables (`KEY=VALUE`), applied last.
+    pub env: Vec<(String, String)>,
+    /// Run each interpreter to confirm the static results.
+    pub exec: bool,
+    /// An interpreter or environment directory the user named (`--python`).
+    pub python: Option<PathBuf>,
+}
+
+/// What every probe reads from: the filesystem view, the environment it
+/// judges for, and a sink for notes.
+pub struct Ctx {
+    pub fs: Fs,
+    /// The real (unredacted) environment, used for resolution only; the
+    /// snapshot gets the redacted copy.
+    pub env: BTreeMap<String, String>,
+    pub cwd: PathBuf,
+    pub user: User,
+    pub exec: bool,
+    notes: Mutex<Vec<Note>>,
+}
+
+impl Ctx {
+    pub fn new(opts: &Options) -> Result<Ctx, crate::Error> {
+        let root = opts.root.clone().unwrap_or_else(|| PathBuf::from("/"));
+        if !root.is_dir() {
+            return Err(crate::Error::Usage(format!(
+                "`--root {}` is not a directory",
+                root.display()
+            )));
+        }
+        let root = std::fs::canonicalize(&root).map_err(|e| {
+            crate::Error::Usage(format!("cannot read `--root {}`: {e}", root.display()))
+        })?;
+        let fs = Fs::new(root);
+        let host_root = fs.is_host_root();
+
+        // Inside another root, the host's environment says nothing about the
+        // image: start from what a container would get, plus `--env`.
+        let mut env: BTreeMap<String, String> = BTreeMap::new();
+        if host_root {
+            for (k, v) in std::env::vars_os() {
+                if let (Ok(k), Ok(v)) = (k.into_string(), v.into_string()) {
+                    env.insert(k, v);
+                }
+            }
+        } else {
+            env.insert("PATH".into(), DEFAULT_ROOT_PATH.into());
+        }
+
+        let user = host::resolve_user(&fs, opts.user.as_deref(), host_root, &env)?;
+        if opts.user.is_some() || !host_root {
+            // Judge for that user: their HOME, not ours.
+            match &user.home {
+                Some(h) => env.insert("HOME".into(), h.clone()),
+                None => env.remove("HOME"),
+            };
+            if let Some(n) = &user.name {
+                env.insert("USER".into(), n.clone());
+            }
+        }
+        for (k, v) in &opts.env {
+            env.insert(k.clone(), v.clone());
+        }
+
+        let cwd = if host_root {
+            std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"))
+        } else {
+            PathBuf::from("/")
+        };
+        Ok(Ctx {
+            fs,
+            env,
+            cwd,
+            user,
+            exec: opts.exec && host_root,
+            notes: Mutex::new(Vec::new()),
+        })
+    }
+
+    pub fn var(&self, name: &str) -> Option<&str> {
+        self.env
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    /// `~` for the user being judged.
+    pub fn home(&self) -> Option<PathBuf> {
+        self.var("HOME").map(PathBuf::from)
+    }
+
+    /// A directory from an environment variable, else `~/default`.
+    pub fn env_dir_or_home(&self, var: &str, default_under_home: &str) -> Option<PathBuf> {
+        match self.var(var) {
+            Some(v) => Some(PathBuf::from(v)),
+            None => self.home().map(|h| h.join(default_under_home)),
+        }
+    }
+
+    pub fn note(&self, path: &Path, message: impl Into<String>) {
+        let note = Note {
+            path: crate::fs::display(path),
+            message: message.into(),
+        };
+        if let Ok(mut n) = self.notes.lock() {
+            n.push(note);
+        }
+    }
+
+    fn recorded_env(&self) -> BTreeMap<String, String> {
+        self.env
+            .iter()
+            .filter(|(k, _)| {
+                ENV_NAMES.contains(&k.as_str()) || ENV_PREFIXES.iter().any(|p| k.starts_with(p))
+            })
+            .map(|(k, v)| (k.clone(), redact::env_value(k, v)))
+            .collect()
+    }
+}
+
+/// Reads the whole machine (or root) into a snapshot.
+pub fn scan(opts: &Options) -> Result<Snapshot, crate::Error> {
+    let ctx = Ctx::new(opts)?;
+    let host = host::probe(&ctx);
+    let commands = commands::probe(&ctx);
+    let requested = match &opts.python {
+        Some(p) => {
+            let abs = ctx.cwd.join(p);
+            if ctx.fs.symlink_metadata(&abs).is_err() {
+                return Err(crate::Error::Usage(format!(
+                    "`--python {}` does not exist; give the path of an interpreter or environment (`envdoctor scan` lists them)",
+                    p.display()
+                )));
+            }
+            Some(crate::fs::normpath(&abs))
+        }
+        None => None,
+    };
+    let mut interpreters = interpreters::discover(&ctx, &commands, requested.as_deref());
+    let commands = commands::link(&ctx, commands, &mut interpreters);
+    if ctx.exec {
+        exec::run_all(&ctx, &mut interpreters);
+    }
+    let mut notes = ctx.notes.lock().map(|n| n.clone()).unwrap_or_default();
+    notes.sort_by(|a, b| a.path.cmp(&b.path));
+    notes.dedup_by(|a, b| a.path == b.path && a.message == b.message);
+    Ok(Snapshot {
+        schema_version: SCHEMA_VERSION,
+        generator: format!("envdoctor {}", env!("CARGO_PKG_VERSION")),
+        host,
+        env: ctx.recorded_env(),
+        commands,
+        interpreters,
+        notes,
+    })
+}

@@ -1,0 +1,260 @@
+//! Reading facts about an interpreter from files: its version, its
+//! `pyvenv.cfg`, the interpreter a script's shebang names.
+
+use crate::fs::{display, Fs};
+use crate::snapshot::PyvenvCfg;
+use regex::Regex;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// Parses `pyvenv.cfg` as CPython's getpath does: `key = value` lines, keys
+/// case-insensitive, anything else ignored.
+pub fn read_pyvenv_cfg(fs: &Fs, path: &Path) -> std::io::Result<PyvenvCfg> {
+    let (text, _) = fs.read_text_limited(path, 64 * 1024)?;
+    let mut cfg = PyvenvCfg {
+        path: display(path),
+        ..Default::default()
+    };
+    let mut creator = None;
+    for line in text.lines() {
+        let Some((k, v)) = line.split_once('=') else {
+            continue;
+        };
+        let k = k.trim().to_ascii_lowercase();
+        let v = v.trim().to_string();
+        match k.as_str() {
+            "home" => cfg.home = Some(v),
+            "include-system-site-packages" => {
+                cfg.include_system_site_packages = v.eq_ignore_ascii_case("true")
+            }
+            "version" | "version_info" => {
+                // virtualenv writes `version_info = 3.9.6.final.0`.
+                let short = v.split('.').take(3).collect::<Vec<_>>().join(".");
+                if cfg.version.is_none() || k == "version" {
+                    cfg.version = Some(short);
+                }
+            }
+            "virtualenv" => creator = Some("virtualenv".to_string()),
+            "uv" => creator = Some("uv".to_string()),
+            _ => {}
+        }
+    }
+    cfg.creator = creator.or_else(|| Some("venv".to_string()));
+    Ok(cfg)
+}
+
+fn re(pattern: &'static str, cell: &'static OnceLock<Regex>) -> &'static Regex {
+    cell.get_or_init(|| Regex::new(pattern).expect("static regex"))
+}
+
+/// `3.11` out of an executable or directory name (`python3.11`, `python3.13t`).
+pub fn minor_from_name(name: &str) -> Option<String> {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    re(r"^(?:python|pypy)(\d+\.\d+)t?(?:-dbg)?$", &RE)
+        .captures(name)
+        .map(|c| c[1].to_string())
+}
+
+/// The version of the interpreter whose prefix is `prefix`, with the file it
+/// came from, trying the sources from most to least exact.
+pub fn version_from_prefix(
+    fs: &Fs,
+    prefix: &Path,
+    minor: Option<&str>,
+) -> Option<(String, String)> {
+    // conda records the exact build it installed.
+    if let Some(v) = conda_python_version(fs, prefix) {
+        return Some(v);
+    }
+    let minors: Vec<String> = match minor {
+        Some(m) => vec![m.to_string()],
+        None => lib_minors(fs, prefix),
+    };
+    for m in &minors {
+        for dir in [
+            format!("python{m}"),
+            format!("python{m}t"),
+            format!("python{m}m"),
+        ] {
+            let p = prefix.join("include").join(&dir).join("patchlevel.h");
+            if let Some(v) = patchlevel(fs, &p) {
+                return Some((v, display(&p)));
+            }
+        }
+        // PEP 739 (3.14+).
+        let p = prefix
+            .join("lib")
+            .join(format!("python{m}"))
+            .join("build-details.json");
+        if let Some(v) = build_details(fs, &p) {
+            return Some((v, display(&p)));
+        }
+    }
+    if prefix == Path::new("/usr") {
+        for m in &minors {
+            if let Some(v) = dpkg_version(fs, m) {
+                return Some(v);
+            }
+        }
+    }
+    minors.into_iter().next().map(|m| {
+        let lib = prefix.join("lib").join(format!("python{m}"));
+        (m, display(&lib))
+    })
+}
+
+/// `X.Y` for each `lib/pythonX.Y` holding a standard library.
+pub fn lib_minors(fs: &Fs, prefix: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for lib in ["lib", "lib64"] {
+        if let Ok(names) = fs.read_dir_names(&prefix.join(lib)) {
+            for n in names {
+                let n = n.to_string_lossy();
+                if let Some(m) = minor_from_name(&n) {
+                    let dir = prefix.join(lib).join(&*n);
+                    if fs.is_file(&dir.join("os.py")) && !out.contains(&m) {
+                        out.push(m);
+                    }
+                }
+            }
+        }
+    }
+    // Newest first: the one a bare `python3` most likely is.
+    out.sort_by_key(|m| std::cmp::Reverse(version_key(m)));
+    out
+}
+
+pub fn version_key(v: &str) -> Vec<u32> {
+    v.split('.').map(|p| p.parse().unwrap_or(0)).collect()
+}
+
+fn patchlevel(fs: &Fs, path: &Path) -> Option<String> {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let (text, _) = fs.read_text_limited(path, 64 * 1024).ok()?;
+    re(r#"#define\s+PY_VERSION\s+"(\d+\.\d+\.\d+)[^"]*""#, &RE)
+        .captures(&text)
+        .map(|c| c[1].to_string())
+}
+
+fn build_details(fs: &Fs, path: &Path) -> Option<String> {
+    let (text, _) = fs.read_text_limited(path, 256 * 1024).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let vi = v.get("language")?.get("version_info")?;
+    Some(format!(
+        "{}.{}.{}",
+        vi.get("major")?,
+        vi.get("minor")?,
+        vi.get("micro")?
+    ))
+}
+
+/// conda names its records `python-3.10.9-hc0d8a6c_1.json`.
+fn conda_python_version(fs: &Fs, prefix: &Path) -> Option<(String, String)> {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let meta = prefix.join("conda-meta");
+    let names = fs.read_dir_names(&meta).ok()?;
+    let re = re(r"^python-(\d+\.\d+\.\d+)-[^-]+\.json$", &RE);
+    let mut best: Option<(Vec<u32>, String, PathBuf)> = None;
+    for n in names {
+        let n = n.to_string_lossy();
+        if let Some(c) = re.captures(&n) {
+            let v = c[1].to_string();
+            let key = version_key(&v);
+            if best.as_ref().is_none_or(|(k, _, _)| key > *k) {
+                best = Some((key, v, meta.join(&*n)));
+            }
+        }
+    }
+    best.map(|(_, v, p)| (v, display(&p)))
+}
+
+/// Debian and Ubuntu: the version of the `pythonX.Y-minimal` package.
+fn dpkg_version(fs: &Fs, minor: &str) -> Option<(String, String)> {
+    let status = Path::new("/var/lib/dpkg/status");
+    let (text, _) = fs.read_text_limited(status, 64 << 20).ok()?;
+    let want = format!("Package: python{minor}-minimal");
+    let mut in_pkg = false;
+    for line in text.lines() {
+        if line.starts_with("Package: ") {
+            in_pkg = line == want;
+        } else if in_pkg {
+            if let Some(v) = line.strip_prefix("Version: ") {
+                // `3.11.2-6+deb12u6` -> `3.11.2`
+                let upstream = v.split(['-', '~', '+']).next().unwrap_or(v);
+                return Some((upstream.to_string(), display(status)));
+            }
+        }
+    }
+    None
+}
+
+/// The interpreter a script runs, read from its first bytes. Handles a plain
+/// `#!/path/python`, `#!/usr/bin/env python3` (returned as `Env`), and pip's
+/// long-path trampoline (`#!/bin/sh` then `'''exec' "/path/python" "$0" "$@"`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shebang {
+    Path(PathBuf),
+    Env(String),
+}
+
+pub fn shebang(head: &[u8]) -> Option<Shebang> {
+    let text = String::from_utf8_lossy(head);
+    let mut lines = text.lines();
+    let first = lines.next()?.strip_prefix("#!")?.trim();
+    let mut parts = first.split_whitespace();
+    let prog = parts.next()?;
+    if prog == "/bin/sh" {
+        // pip's trampoline for interpreter paths too long or with spaces.
+        let second = lines.next()?;
+        let rest = second.strip_prefix("'''exec' ")?;
+        let rest = rest.strip_prefix('"')?;
+        let end = rest.find('"')?;
+        return Some(Shebang::Path(PathBuf::from(&rest[..end])));
+    }
+    if prog.ends_with("/env") {
+        let mut arg = parts.next()?;
+        if arg == "-S" {
+            arg = parts.next()?;
+        }
+        return Some(Shebang::Env(arg.to_string()));
+    }
+    Some(Shebang::Path(PathBuf::from(prog)))
+}
+
+/// Whether a program name is a Python interpreter's.
+pub fn is_python_name(name: &str) -> bool {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    re(r"^(?:python|pypy)(?:\d+(?:\.\d+)?t?)?$", &RE).is_match(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shebang_forms() {
+        assert_eq!(
+            shebang(b"#!/v/bin/python3\nimport x"),
+            Some(Shebang::Path("/v/bin/python3".into()))
+        );
+        assert_eq!(
+            shebang(b"#!/usr/bin/env python3\n"),
+            Some(Shebang::Env("python3".into()))
+        );
+        assert_eq!(
+            shebang(b"#!/bin/sh\n'''exec' \"/a b/bin/python\" \"$0\" \"$@\"\n' '''\n"),
+            Some(Shebang::Path("/a b/bin/python".into()))
+        );
+        assert_eq!(shebang(b"\x7fELF\x02"), None);
+    }
+
+    #[test]
+    fn python_names() {
+        assert!(is_python_name("python3.11"));
+        assert!(is_python_name("python"));
+        assert!(is_python_name("python3.13t"));
+        assert!(!is_python_name("python3.11-config"));
+        assert!(!is_python_name("python-argcomplete-tcsh"));
+        assert_eq!(minor_from_name("python3.12"), Some("3.12".into()));
+    }
+}

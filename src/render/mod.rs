@@ -1,0 +1,58 @@
+//! Renderers: one file per format, all from the same findings.
+
+pub mod json;
+pub mod text;
+
+use crate::rules::{Finding, Selection, Severity};
+use crate::snapshot::Snapshot;
+use serde::Serialize;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static COLOR: AtomicBool = AtomicBool::new(false);
+
+/// Turns colors on or off for every renderer (from `--color` and `NO_COLOR`).
+pub fn set_color(on: bool) {
+    COLOR.store(on, Ordering::Relaxed);
+}
+
+/// `text` in `style` when colors are on, plain otherwise.
+pub fn paint(text: impl std::fmt::Display, style: owo_colors::Style) -> String {
+    if COLOR.load(Ordering::Relaxed) {
+        format!("{}", owo_colors::OwoColorize::style(&text, style))
+    } else {
+        text.to_string()
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub errors: usize,
+    pub warnings: usize,
+    pub infos: usize,
+    /// Environments checked.
+    pub environments: usize,
+    /// Distributions read in the checked environments.
+    pub distributions: usize,
+}
+
+impl Summary {
+    pub fn new(snap: &Snapshot, selection: &Selection, findings: &[Finding]) -> Summary {
+        let count = |s| findings.iter().filter(|f| f.severity == s).count();
+        let _ = snap;
+        Summary {
+            errors: count(Severity::Error),
+            warnings: count(Severity::Warning),
+            infos: count(Severity::Info),
+            environments: selection.targets.len(),
+            distributions: 0,
+        }
+    }
+}
+
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}

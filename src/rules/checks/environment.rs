@@ -1,0 +1,311 @@
+//! Environment-level checks: broken venvs, scripts with dead shebangs, what
+//! PATH runs, Python's environment variables, stale activations.
+
+use crate::rules::{CheckCtx, Hit, Severity};
+use crate::snapshot::{Interpreter, Snapshot};
+use std::collections::BTreeMap;
+
+/// "`/prefix` (Python 3.11.7, pyenv)"
+pub fn describe(it: &Interpreter) -> String {
+    format!(
+        "`{}` (Python {}, {})",
+        it.prefix,
+        it.version.as_deref().unwrap_or("unknown version"),
+        it.kind.as_str()
+    )
+}
+
+fn minor_of(it: &Interpreter) -> Option<String> {
+    it.minor_version().map(|(a, b)| format!("{a}.{b}"))
+}
+
+pub fn broken_venv(_ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
+    let is_venv = it.kind.is_virtual() || it.pyvenv_cfg.is_some();
+    let Some(error) = it.error.as_ref().filter(|_| is_venv) else {
+        return Vec::new();
+    };
+    let minor = minor_of(it)
+        .or_else(|| it.pyvenv_cfg.as_ref().and_then(|c| c.version.clone()))
+        .map(|v| v.split('.').take(2).collect::<Vec<_>>().join("."));
+    let python = minor
+        .as_deref()
+        .map(|m| format!("python{m}"))
+        .unwrap_or_else(|| "python3".into());
+    let mut paths = vec![it.prefix.clone()];
+    if let Some(c) = &it.pyvenv_cfg {
+        paths.push(c.path.clone());
+    }
+    let site = minor
+        .as_deref()
+        .map(|m| format!("`{}/lib/python{m}/site-packages`", it.prefix))
+        .unwrap_or_else(|| format!("`{}/lib`", it.prefix));
+    vec![Hit {
+        message: format!("The virtual environment `{}` cannot start: {error}", it.prefix),
+        paths,
+        fix: format!(
+            "Recreate it from a {python} that exists (its old packages are listed in {site}): `{python} -m venv --clear {}` then reinstall your requirements into it",
+            it.prefix
+        ),
+        ..Default::default()
+    }]
+}
+
+pub fn script_bad_interpreter(_ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
+    // Group by the interpreter named: one finding per dead or foreign target.
+    let mut by_interp: BTreeMap<(&str, bool), Vec<&str>> = BTreeMap::new();
+    for s in &it.foreign_scripts {
+        by_interp
+            .entry((s.interpreter.as_str(), s.interpreter_exists))
+            .or_default()
+            .push(s.path.as_str());
+    }
+    let own = it
+        .executable
+        .as_deref()
+        .filter(|_| it.error.is_none())
+        .unwrap_or("python3");
+    by_interp
+        .into_iter()
+        .map(|((interp, exists), scripts)| {
+            let names: Vec<&str> = scripts
+                .iter()
+                .map(|p| p.rsplit('/').next().unwrap_or(p))
+                .collect();
+            let shown = list_some(&names, 6);
+            let moved_from = interp
+                .strip_suffix(interp.rsplit('/').next().unwrap_or(""))
+                .and_then(|bin| bin.strip_suffix("/bin/"))
+                .filter(|old| *old != it.prefix);
+            let (message, severity) = if exists {
+                (
+                    format!(
+                        "{} console script(s) in `{}/bin` run `{interp}`, another environment's interpreter, so they see that environment's packages: {shown}",
+                        names.len(),
+                        it.prefix
+                    ),
+                    Some(Severity::Warning),
+                )
+            } else {
+                (
+                    format!(
+                        "{} console script(s) in `{}/bin` name `{interp}`, which does not exist; running them fails with \"bad interpreter: No such file or directory\": {shown}",
+                        names.len(),
+                        it.prefix
+                    ),
+                    None,
+                )
+            };
+            let fix = match moved_from {
+                Some(old) if it.kind.is_virtual() => format!(
+                    "The venv was moved or copied from `{old}`; venvs cannot be moved. Recreate it in place: `{own} -m pip freeze > /tmp/requirements.txt && python3 -m venv --clear {} && {}/bin/python -m pip install -r /tmp/requirements.txt`",
+                    it.prefix, it.prefix
+                ),
+                _ => format!(
+                    "Reinstall the packages that own these scripts with the environment's own interpreter: `{own} -m pip install --force-reinstall --no-deps <package>`"
+                ),
+            };
+            let mut paths: Vec<String> = scripts.iter().map(|s| s.to_string()).collect();
+            paths.push(interp.to_string());
+            Hit {
+                message,
+                paths,
+                fix,
+                severity,
+                ..Default::default()
+            }
+        })
+        .collect()
+}
+
+fn list_some(names: &[&str], max: usize) -> String {
+    let mut s = names
+        .iter()
+        .take(max)
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > max {
+        s.push_str(&format!(" and {} more", names.len() - max));
+    }
+    s
+}
+
+pub fn pip_python_mismatch(ctx: &CheckCtx) -> Vec<Hit> {
+    let snap = ctx.snapshot;
+    let mut out = Vec::new();
+    let python_for = |pip: &str| -> Option<&'static str> {
+        match pip {
+            "pip"
+                if snap
+                    .command("python")
+                    .and_then(|c| c.path.as_ref())
+                    .is_some() =>
+            {
+                Some("python")
+            }
+            "pip" | "pip3" => Some("python3"),
+            _ => None,
+        }
+    };
+    for pip in ["pip", "pip3"] {
+        let Some(py) = python_for(pip) else { continue };
+        let (Some((_, pip_it)), Some((_, py_it))) =
+            (snap.command_target(pip), snap.command_target(py))
+        else {
+            continue;
+        };
+        if pip_it.prefix == py_it.prefix && pip_it.real_executable == py_it.real_executable {
+            continue;
+        }
+        let pip_cmd = snap.command(pip).expect("command_target found it");
+        let py_cmd = snap.command(py).expect("command_target found it");
+        let mut paths: Vec<String> = Vec::new();
+        paths.extend(pip_cmd.path.clone());
+        paths.extend(pip_cmd.interpreter.clone());
+        paths.extend(py_cmd.path.clone());
+        paths.extend(py_cmd.interpreter.clone());
+        paths.dedup();
+        out.push(Hit {
+            message: format!(
+                "`{pip}` on PATH installs into {} but `{py}` on PATH runs {}: packages installed with `{pip} install` cannot be imported by `{py}`",
+                describe(pip_it),
+                describe(py_it)
+            ),
+            paths,
+            fix: format!(
+                "Install with the interpreter you run: `{py} -m pip install <package>` (and `hash -r` if PATH changed in this shell)"
+            ),
+            environment: Some(py_it.prefix.clone()),
+            ..Default::default()
+        });
+        // pip3 after pip usually repeats the same story; one is enough.
+        break;
+    }
+    out
+}
+
+pub fn python_env_vars(ctx: &CheckCtx) -> Vec<Hit> {
+    let snap = ctx.snapshot;
+    let mut out = Vec::new();
+    let n = snap.interpreters.len();
+    if let Some(pp) = snap.env_var("PYTHONPATH").filter(|v| !v.is_empty()) {
+        let entries: Vec<&str> = pp.split(':').filter(|e| !e.is_empty()).collect();
+        out.push(Hit {
+            message: format!(
+                "`PYTHONPATH` is set ({}); its entries come before the standard library's site-packages in every one of the {n} interpreter(s) found, so modules there shadow what is installed in any environment",
+                list_some(&entries, 4)
+            ),
+            paths: entries.iter().map(|s| s.to_string()).collect(),
+            fix: "Unset it unless you rely on it (`unset PYTHONPATH`, and remove it from your shell profile); install the code into the environment instead (`python -m pip install -e <dir>`)".into(),
+            severity: Some(Severity::Info),
+            ..Default::default()
+        });
+    }
+    if let Some(home) = snap.env_var("PYTHONHOME").filter(|v| !v.is_empty()) {
+        out.push(Hit {
+            message: format!(
+                "`PYTHONHOME` is set to `{home}`: every interpreter looks for its standard library there instead of its own prefix; any Python other than the one it was meant for fails to start with \"Fatal Python error: init_fs_encoding\" or \"No module named 'encodings'\""
+            ),
+            paths: vec![home.to_string()],
+            fix: "`unset PYTHONHOME` and remove it from your shell profile; it is almost never needed".into(),
+            ..Default::default()
+        });
+    }
+    if snap
+        .env_var("PYTHONNOUSERSITE")
+        .is_some_and(|v| !v.is_empty())
+    {
+        out.push(Hit {
+            message: "`PYTHONNOUSERSITE` is set: the user site (`~/.local/lib/pythonX.Y/site-packages`) is left off sys.path, so packages installed with `pip install --user` are invisible".into(),
+            paths: Vec::new(),
+            fix: "Nothing to do if intended (it keeps `~/.local` out of conda envs and CI); otherwise `unset PYTHONNOUSERSITE`".into(),
+            severity: Some(Severity::Info),
+            ..Default::default()
+        });
+    }
+    if let Some(ub) = snap.env_var("PYTHONUSERBASE").filter(|v| !v.is_empty()) {
+        out.push(Hit {
+            message: format!(
+                "`PYTHONUSERBASE` is set to `{ub}`: `pip install --user` installs there and the user site is read from there instead of `~/.local`"
+            ),
+            paths: vec![ub.to_string()],
+            fix: "Nothing to do if intended; otherwise `unset PYTHONUSERBASE`".into(),
+            severity: Some(Severity::Info),
+            ..Default::default()
+        });
+    }
+    out
+}
+
+/// The environment that `python3` (else `python`) on PATH runs.
+pub fn path_python(snap: &Snapshot) -> Option<(&'static str, &Interpreter)> {
+    for name in ["python3", "python"] {
+        if let Some((_, it)) = snap.command_target(name) {
+            return Some((name, it));
+        }
+    }
+    None
+}
+
+pub fn stale_activation(ctx: &CheckCtx) -> Vec<Hit> {
+    let snap = ctx.snapshot;
+    let mut out = Vec::new();
+    let on_path = path_python(snap);
+    let venv = snap.env_var("VIRTUAL_ENV").filter(|v| !v.is_empty());
+    let conda = snap.env_var("CONDA_PREFIX").filter(|v| !v.is_empty());
+    for (var, value, reactivate) in [
+        ("VIRTUAL_ENV", venv, "deactivate; source {}/bin/activate"),
+        ("CONDA_PREFIX", conda, "conda deactivate; conda activate {}"),
+    ] {
+        let Some(value) = value else { continue };
+        let value = value.trim_end_matches('/');
+        let fix_cmd = reactivate.replace("{}", value);
+        let exists = snap.interpreter_by_prefix(value).is_some_and(|(_, i)| {
+            i.error.is_none() || !i.error.as_deref().unwrap_or("").contains("does not exist")
+        });
+        if !exists {
+            out.push(Hit {
+                message: format!(
+                    "`{var}` is `{value}`, which is not an environment on this machine (deleted or moved after it was activated)"
+                ),
+                paths: vec![value.to_string()],
+                fix: format!("`{}` (or open a new shell)", reactivate.split(';').next().unwrap_or("deactivate")),
+                ..Default::default()
+            });
+            continue;
+        }
+        match on_path {
+            Some((name, it)) if it.prefix != value => {
+                // conda base activated under a venv is the "both" case below.
+                if var == "CONDA_PREFIX" && venv.is_some() {
+                    continue;
+                }
+                out.push(Hit {
+                    message: format!(
+                        "`{var}` says `{value}` is active, but `{name}` on PATH runs {}: PATH was changed after activation, so installs and imports go to another environment",
+                        describe(it)
+                    ),
+                    paths: vec![value.to_string()],
+                    fix: format!("`{fix_cmd}`"),
+                    environment: Some(value.to_string()),
+                    ..Default::default()
+                });
+            }
+            _ => {}
+        }
+    }
+    if let (Some(v), Some(c)) = (venv, conda) {
+        let winner = on_path
+            .map(|(n, it)| format!("; `{n}` on PATH runs {}", describe(it)))
+            .unwrap_or_default();
+        out.push(Hit {
+            message: format!(
+                "Both a venv (`VIRTUAL_ENV={v}`) and a conda env (`CONDA_PREFIX={c}`) are active{winner}; `pip` and `conda` now act on different environments"
+            ),
+            paths: vec![v.to_string(), c.to_string()],
+            fix: "Use one at a time: `conda deactivate` before activating the venv (and `conda config --set auto_activate_base false` if base activates itself)".into(),
+            ..Default::default()
+        });
+    }
+    out
+}

@@ -1,0 +1,337 @@
+//! The rule engine. A rule is data (`rules/*.toml`: code, name, severity,
+//! documentation, the check kind it uses and that kind's parameters); a check
+//! kind is Rust written once ([`checks`]). The engine reads only the
+//! snapshot: rules never touch the disk.
+
+pub mod checks;
+
+use crate::snapshot::{Interpreter, Snapshot};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/rules.rs"));
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s {
+            "info" => Some(Severity::Info),
+            "warning" | "warn" => Some(Severity::Warning),
+            "error" => Some(Severity::Error),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One rule of the catalogue, as written in its TOML file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// Stable code (`ED101`); never reused for another rule.
+    pub code: String,
+    /// Stable kebab-case name (`broken-venv`): a contract.
+    pub name: String,
+    pub severity: Severity,
+    /// The check kind (Rust) this rule runs.
+    pub check: String,
+    /// One line: what it finds.
+    pub summary: String,
+    /// Why it matters: what the user sees when it happens.
+    pub why: String,
+    /// The general fix (each finding carries its own concrete one).
+    pub fix: String,
+    /// Where the knowledge comes from (bug reports, docs).
+    #[serde(default)]
+    pub sources: Vec<String>,
+    /// Parameters for the check kind (tables of facts, thresholds).
+    #[serde(default)]
+    pub params: toml::Table,
+    /// The file it came from (filled in on load).
+    #[serde(skip_deserializing, default)]
+    pub file: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("rule file `{file}`: {message}")]
+    Invalid { file: String, message: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    pub rules: Vec<Rule>,
+}
+
+impl Catalog {
+    /// The rules compiled into the binary.
+    pub fn builtin() -> Catalog {
+        let mut c = Catalog { rules: Vec::new() };
+        for (file, text) in embedded::BUILTIN_RULES {
+            // A broken built-in rule is a build defect; the catalogue test
+            // catches it before release, so this cannot fail at run time.
+            c.add(file, text)
+                .unwrap_or_else(|e| panic!("built-in rule catalogue is invalid: {e}"));
+        }
+        c.rules.sort_by(|a, b| a.code.cmp(&b.code));
+        c
+    }
+
+    /// Parses and validates one rule file into the catalogue.
+    pub fn add(&mut self, file: &str, text: &str) -> Result<(), CatalogError> {
+        let invalid = |message: String| CatalogError::Invalid {
+            file: file.to_string(),
+            message,
+        };
+        let mut rule: Rule = toml::from_str(text).map_err(|e| invalid(e.message().to_string()))?;
+        rule.file = file.to_string();
+        if !is_kebab(&rule.name) {
+            return Err(invalid(format!("name `{}` is not kebab-case", rule.name)));
+        }
+        if rule.code.is_empty() || !rule.code.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(invalid(format!(
+                "code `{}` must be letters and digits",
+                rule.code
+            )));
+        }
+        if checks::lookup(&rule.check).is_none() {
+            return Err(invalid(format!(
+                "check `{}` is not a known check kind (known: {})",
+                rule.check,
+                checks::KINDS
+                    .iter()
+                    .map(|k| k.0)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        if let Some(other) = self
+            .rules
+            .iter()
+            .find(|r| r.code == rule.code || r.name == rule.name)
+        {
+            return Err(invalid(format!(
+                "code `{}` or name `{}` is already used by `{}`",
+                rule.code, rule.name, other.file
+            )));
+        }
+        self.rules.push(rule);
+        Ok(())
+    }
+
+    pub fn find(&self, name_or_code: &str) -> Option<&Rule> {
+        self.rules
+            .iter()
+            .find(|r| r.name == name_or_code || r.code.eq_ignore_ascii_case(name_or_code))
+    }
+}
+
+fn is_kebab(s: &str) -> bool {
+    !s.is_empty()
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// What a check kind reports; the engine turns it into a [`Finding`].
+#[derive(Debug, Clone, Default)]
+pub struct Hit {
+    pub message: String,
+    pub paths: Vec<String>,
+    /// The concrete fix for this case: a command to paste.
+    pub fix: String,
+    /// Overrides the rule's severity for this hit (e.g. shadowing is an error
+    /// when the versions differ, a warning otherwise).
+    pub severity: Option<Severity>,
+    /// Set by machine-wide checks that still concern one environment.
+    pub environment: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Finding {
+    pub code: String,
+    pub rule: String,
+    pub severity: Severity,
+    pub message: String,
+    pub paths: Vec<String>,
+    /// The environment (its prefix) the finding is about, or null for
+    /// machine-wide findings.
+    pub environment: Option<String>,
+    pub fix: String,
+}
+
+/// Which environments a check run looks at.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Indexes into `snapshot.interpreters`.
+    pub targets: Vec<usize>,
+    /// Run the machine-wide checks (PATH, environment variables).
+    pub machine: bool,
+}
+
+/// Per-run adjustments: severity overrides and rule selection.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// Rule name or code to severity; `None` turns the rule off.
+    pub severity: BTreeMap<String, Option<Severity>>,
+    /// Only these rules (names or codes), when not empty.
+    pub select: Vec<String>,
+    pub ignore: Vec<String>,
+}
+
+impl Settings {
+    fn matches(rule: &Rule, keys: &[String]) -> bool {
+        keys.iter()
+            .any(|k| *k == rule.name || k.eq_ignore_ascii_case(&rule.code))
+    }
+
+    fn enabled(&self, rule: &Rule) -> bool {
+        (self.select.is_empty() || Self::matches(rule, &self.select))
+            && !Self::matches(rule, &self.ignore)
+    }
+
+    fn severity_of(&self, rule: &Rule, hit: Option<Severity>) -> Option<Severity> {
+        for (k, v) in &self.severity {
+            if *k == rule.name || k.eq_ignore_ascii_case(&rule.code) {
+                return *v;
+            }
+        }
+        Some(hit.unwrap_or(rule.severity))
+    }
+}
+
+/// What a check kind sees.
+pub struct CheckCtx<'a> {
+    pub snapshot: &'a Snapshot,
+    pub rule: &'a Rule,
+    pub selection: &'a Selection,
+}
+
+impl CheckCtx<'_> {
+    pub fn targets(&self) -> impl Iterator<Item = &Interpreter> {
+        self.selection
+            .targets
+            .iter()
+            .filter_map(|&i| self.snapshot.interpreters.get(i))
+    }
+}
+
+pub fn run(
+    catalog: &Catalog,
+    snapshot: &Snapshot,
+    selection: &Selection,
+    settings: &Settings,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for rule in &catalog.rules {
+        if !settings.enabled(rule) {
+            continue;
+        }
+        let Some(kind) = checks::lookup(&rule.check) else {
+            continue;
+        };
+        let ctx = CheckCtx {
+            snapshot,
+            rule,
+            selection,
+        };
+        let hits: Vec<Hit> = match kind {
+            checks::Kind::Machine(f) => {
+                if selection.machine {
+                    f(&ctx)
+                } else {
+                    Vec::new()
+                }
+            }
+            checks::Kind::Environment(f) => ctx
+                .targets()
+                .flat_map(|it| {
+                    f(&ctx, it).into_iter().map(|mut h| {
+                        h.environment.get_or_insert_with(|| it.prefix.clone());
+                        h
+                    })
+                })
+                .collect(),
+        };
+        for h in hits {
+            let Some(severity) = settings.severity_of(rule, h.severity) else {
+                continue;
+            };
+            findings.push(Finding {
+                code: rule.code.clone(),
+                rule: rule.name.clone(),
+                severity,
+                message: h.message,
+                paths: h.paths,
+                environment: h.environment,
+                fix: h.fix,
+            });
+        }
+    }
+    let mut seen = HashSet::new();
+    findings.retain(|f| seen.insert((f.code.clone(), f.environment.clone(), f.message.clone())));
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.environment.cmp(&b.environment))
+            .then_with(|| a.code.cmp(&b.code))
+    });
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Like cargo-deny's code snapshot: every built-in rule loads, and codes
+    /// and names are unique (enforced by `add`).
+    #[test]
+    fn builtin_catalogue_is_valid() {
+        let c = Catalog::builtin();
+        assert!(c.rules.len() >= 5);
+        for r in &c.rules {
+            assert!(r.code.starts_with("ED"), "{} has a code outside ED", r.name);
+            assert!(!r.why.trim().is_empty() && !r.fix.trim().is_empty());
+            assert!(
+                !r.summary.ends_with('.'),
+                "{}: summary ends with a period",
+                r.name
+            );
+        }
+    }
+
+    #[test]
+    fn invalid_rule_files_name_the_file_and_the_problem() {
+        let mut c = Catalog { rules: Vec::new() };
+        let e = c
+            .add("x.toml", "code = \"X1\"\nname = \"Bad_Name\"\nseverity = \"error\"\ncheck = \"broken-venv\"\nsummary = \"s\"\nwhy = \"w\"\nfix = \"f\"\n")
+            .unwrap_err();
+        assert!(e.to_string().contains("x.toml") && e.to_string().contains("kebab"));
+        let e = c.add("y.toml", "code = \"X1\"\nbogus = 1\n").unwrap_err();
+        assert!(e.to_string().contains("bogus"), "{e}");
+    }
+}

@@ -1,0 +1,289 @@
+//! The snapshot: every fact the probes read from a machine, and nothing else.
+//!
+//! Probes fill it, rules read it, and `scan --format json` writes it out so that
+//! `check --snapshot FILE` can run the rules on another desk. It holds facts only:
+//! no verdicts, no severities. Paths are as seen from inside the inspected root
+//! (with `--root DIR`, `/usr/bin/python3` means `DIR/usr/bin/python3`).
+//!
+//! Compatibility: readers accept any snapshot whose `schema_version` is not newer
+//! than [`SCHEMA_VERSION`]; new fields are added with `#[serde(default)]` so that
+//! an older snapshot still loads.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Bumped only when a field changes meaning or disappears.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub schema_version: u32,
+    /// The envdoctor version that wrote the snapshot.
+    #[serde(default)]
+    pub generator: String,
+    #[serde(default)]
+    pub host: Host,
+    /// The environment variables that change how Python and its tools behave,
+    /// with credentials already redacted.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// What `python`, `python3`, `pip` and `pip3` on PATH run.
+    #[serde(default)]
+    pub commands: Vec<PathCommand>,
+    #[serde(default)]
+    pub interpreters: Vec<Interpreter>,
+    /// What the probes could not read: never a finding on its own, but shown.
+    #[serde(default)]
+    pub notes: Vec<Note>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Host {
+    pub os: String,
+    pub arch: String,
+    /// `PRETTY_NAME` from os-release, when there is one.
+    #[serde(default)]
+    pub distro: Option<String>,
+    /// The root the probes read (`/` unless `--root` was given).
+    pub root: String,
+    pub cwd: String,
+    #[serde(default)]
+    pub user: User,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct User {
+    pub name: Option<String>,
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
+    #[serde(default)]
+    pub groups: Vec<u32>,
+    pub home: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Note {
+    pub path: String,
+    pub message: String,
+}
+
+/// One of `python`, `python3`, `pip`, `pip3` as the shell would find it on PATH.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PathCommand {
+    pub name: String,
+    /// The first file on PATH with that name, if any.
+    pub path: Option<String>,
+    /// How it was followed: pyenv shim resolution, shebang, `env` lookup.
+    #[serde(default)]
+    pub via: Vec<String>,
+    /// The interpreter that finally runs, as the path it is invoked by
+    /// (not canonicalised: a venv's `bin/python` symlink keeps the venv).
+    pub interpreter: Option<String>,
+    /// The `executable` of the interpreter entry it runs (identity, not path
+    /// equality: `/venv/bin/python3` and `/venv/bin/python` are one entry).
+    #[serde(default)]
+    pub resolves_to: Option<String>,
+    /// Why it could not be followed to an interpreter.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    System,
+    Pyenv,
+    Uv,
+    Venv,
+    Virtualenv,
+    Conda,
+    Poetry,
+    Pipenv,
+    Hatch,
+    Pipx,
+    Other,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::System => "system",
+            Kind::Pyenv => "pyenv",
+            Kind::Uv => "uv",
+            Kind::Venv => "venv",
+            Kind::Virtualenv => "virtualenv",
+            Kind::Conda => "conda",
+            Kind::Poetry => "poetry",
+            Kind::Pipenv => "pipenv",
+            Kind::Hatch => "hatch",
+            Kind::Pipx => "pipx",
+            Kind::Other => "other",
+        }
+    }
+
+    /// Environments made from a base interpreter with a `pyvenv.cfg`.
+    pub fn is_virtual(self) -> bool {
+        matches!(
+            self,
+            Kind::Venv | Kind::Virtualenv | Kind::Poetry | Kind::Pipenv | Kind::Hatch | Kind::Pipx
+        )
+    }
+}
+
+/// An interpreter together with the environment it runs in. A venv and its
+/// base share an executable but are two entries: they see different sys.paths.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Interpreter {
+    /// The path it is best known by (the environment's `bin/python`).
+    pub executable: Option<String>,
+    /// Other paths that reach the same interpreter in the same environment.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// The file that finally runs, symlinks resolved.
+    pub real_executable: Option<String>,
+    /// `3.11.7`, or `3.11` when the patch level could not be read.
+    pub version: Option<String>,
+    /// Which file the version came from.
+    pub version_source: Option<String>,
+    #[serde(default = "default_implementation")]
+    pub implementation: String,
+    pub kind: Kind,
+    /// `sys.prefix`.
+    pub prefix: String,
+    /// `sys.base_prefix` (differs from prefix in a venv).
+    pub base_prefix: Option<String>,
+    /// For a venv: the interpreter its `pyvenv.cfg` names.
+    pub base_executable: Option<String>,
+    /// How it was found (first source wins; others are added).
+    #[serde(default)]
+    pub sources: Vec<String>,
+    pub pyvenv_cfg: Option<PyvenvCfg>,
+    /// sys.path as site.py would build it, script directory excluded.
+    #[serde(default)]
+    pub sys_path: Vec<SysPathEntry>,
+    /// Files that run at startup and may change sys.path (never executed here).
+    #[serde(default)]
+    pub startup_hooks: Vec<String>,
+    /// Console scripts in the environment whose shebang names an interpreter
+    /// that is missing or lives in another environment.
+    #[serde(default)]
+    pub foreign_scripts: Vec<Script>,
+    /// Set when the environment is broken; it is still reported.
+    pub error: Option<String>,
+    /// What running the interpreter said, with `--exec` only.
+    pub exec: Option<ExecResult>,
+}
+
+fn default_implementation() -> String {
+    "cpython".to_string()
+}
+
+impl Interpreter {
+    /// The name users know the environment by: its prefix.
+    pub fn display_name(&self) -> &str {
+        &self.prefix
+    }
+
+    /// `3.11` from `3.11.7`.
+    pub fn minor_version(&self) -> Option<(u32, u32)> {
+        let v = self.version.as_deref()?;
+        let mut it = v.split('.');
+        let major = it.next()?.parse().ok()?;
+        let minor = it.next()?.parse().ok()?;
+        Some((major, minor))
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct PyvenvCfg {
+    pub path: String,
+    pub home: Option<String>,
+    pub include_system_site_packages: bool,
+    pub version: Option<String>,
+    /// The tool that made it, from its own key (`virtualenv`, `uv`) or `venv`.
+    pub creator: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SysPathEntry {
+    pub path: String,
+    pub origin: Origin,
+    /// For `pth` entries: the `.pth` file that added it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pth: Option<String>,
+    pub exists: bool,
+}
+
+/// Why an entry is on sys.path, in the order site.py adds them.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum Origin {
+    Pythonpath,
+    Stdlib,
+    /// A venv's own site-packages.
+    VenvSite,
+    UserSite,
+    /// The prefix's (or a venv's base's) site-packages or dist-packages.
+    Site,
+    /// A directory line of a `.pth` file.
+    Pth,
+}
+
+impl Origin {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Origin::Pythonpath => "PYTHONPATH",
+            Origin::Stdlib => "standard library",
+            Origin::VenvSite => "the venv's site-packages",
+            Origin::UserSite => "the user site",
+            Origin::Site => "site-packages",
+            Origin::Pth => "a .pth file",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Script {
+    pub path: String,
+    pub interpreter: String,
+    pub interpreter_exists: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExecResult {
+    pub version: Option<String>,
+    pub prefix: Option<String>,
+    pub base_prefix: Option<String>,
+    #[serde(default)]
+    pub sys_path: Vec<String>,
+    pub error: Option<String>,
+}
+
+impl Snapshot {
+    /// The interpreter entry whose executable or an alias is `path`.
+    pub fn interpreter_by_path(&self, path: &str) -> Option<(usize, &Interpreter)> {
+        self.interpreters.iter().enumerate().find(|(_, i)| {
+            i.executable.as_deref() == Some(path) || i.aliases.iter().any(|a| a == path)
+        })
+    }
+
+    /// The interpreter entry a PATH command runs, if it was found.
+    pub fn command_target(&self, name: &str) -> Option<(usize, &Interpreter)> {
+        let exe = self.command(name)?.resolves_to.as_deref()?;
+        self.interpreter_by_path(exe)
+    }
+
+    pub fn interpreter_by_prefix(&self, prefix: &str) -> Option<(usize, &Interpreter)> {
+        self.interpreters
+            .iter()
+            .enumerate()
+            .find(|(_, i)| i.prefix == prefix)
+    }
+
+    pub fn command(&self, name: &str) -> Option<&PathCommand> {
+        self.commands.iter().find(|c| c.name == name)
+    }
+
+    pub fn env_var(&self, name: &str) -> Option<&str> {
+        self.env.get(name).map(String::as_str)
+    }
+}
