@@ -163,9 +163,7 @@ pub fn compute(ctx: &Ctx, l: &Layout) -> SysPath {
 
     if let Some(pp) = ctx.env.get("PYTHONPATH") {
         for part in pp.split(':') {
-            if part.is_empty() {
-                continue;
-            }
+            // getpath makes each entry absolute: an empty one is the cwd.
             let p = Path::new(part);
             let abs = if p.is_absolute() {
                 p.to_path_buf()
