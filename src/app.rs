@@ -126,6 +126,12 @@ fn select(snap: &Snapshot, a: &CheckArgs) -> Result<Selection, Error> {
         });
     }
     if let Some(p) = &a.python {
+        // Live checks take paths relative to the cwd; a snapshot's paths are
+        // the customer's, so they must be given as the snapshot shows them.
+        let p = match (&a.snapshot, p.is_relative()) {
+            (None, true) => crate::fs::normpath(&std::env::current_dir()?.join(p)),
+            _ => p.clone(),
+        };
         let p = p.to_string_lossy();
         let p = p.trim_end_matches('/');
         let found = snap

@@ -273,7 +273,8 @@ fn venv_cfg_for(ctx: &Ctx, exe: &Path) -> Option<PathBuf> {
     let bin = exe.parent()?;
     for d in [bin, bin.parent()?] {
         let cfg = d.join("pyvenv.cfg");
-        if ctx.fs.is_file(&cfg) {
+        // Present at all (even a FIFO or garbage): it is a venv, maybe broken.
+        if ctx.fs.symlink_metadata(&cfg).is_ok() {
             return Some(cfg);
         }
     }
@@ -313,15 +314,27 @@ pub fn identify_exe(ctx: &Ctx, exe: &Path) -> Option<Identity> {
     })
 }
 
+/// Why a path to python does not resolve: the last link of its chain that
+/// points at nothing (`bin/python3 -> python3.12 -> /gone/bin/python3.12`).
 fn dangling(ctx: &Ctx, exe: &Path) -> String {
-    match ctx.fs.read_link(exe) {
-        Ok(t) => format!(
-            "`{}` is a symlink to `{}`, which does not exist",
-            display(exe),
-            display(&t)
-        ),
-        Err(e) => format!("`{}` cannot be resolved: {e}", display(exe)),
+    let mut cur = exe.to_path_buf();
+    for _ in 0..40 {
+        match ctx.fs.read_link(&cur) {
+            Ok(t) => {
+                let next = normpath(&cur.parent().unwrap_or(Path::new("/")).join(&t));
+                if ctx.fs.symlink_metadata(&next).is_err() {
+                    return format!(
+                        "`{}` leads to `{}`, which does not exist",
+                        display(exe),
+                        display(&next)
+                    );
+                }
+                cur = next;
+            }
+            Err(_) => break,
+        }
     }
+    format!("`{}` cannot be resolved (a symlink loop?)", display(exe))
 }
 
 /// getpath's landmark search: the directory above `bin/` whose
@@ -369,6 +382,16 @@ fn identify_env_dir(ctx: &Ctx, dir: &Path) -> Option<Identity> {
             error: Some(format!("`{}` does not exist", display(&dir))),
         });
     }
+    if let Err(e) = ctx.fs.read_dir_names(&dir) {
+        // Listed where environments live but unreadable: report it broken.
+        return Some(Identity {
+            prefix: dir.clone(),
+            real: None,
+            invoked: dir.join("bin/python"),
+            venv_cfg: None,
+            error: Some(format!("cannot read `{}`: {e}", display(&dir))),
+        });
+    }
     let bin = dir.join("bin");
     let mut names: Vec<String> = vec!["python3".into(), "python".into()];
     // uv and pyenv trees sometimes only have `python3.X`.
@@ -380,7 +403,7 @@ fn identify_env_dir(ctx: &Ctx, dir: &Path) -> Option<Identity> {
             }
         }
     }
-    let cfg = ctx.fs.is_file(&dir.join("pyvenv.cfg"));
+    let cfg = ctx.fs.symlink_metadata(&dir.join("pyvenv.cfg")).is_ok();
     for n in &names {
         let exe = bin.join(n);
         if ctx.fs.symlink_metadata(&exe).is_ok() && (cfg || ctx.fs.exists(&exe)) {
@@ -486,9 +509,9 @@ fn inspect(ctx: &Ctx, ident: Identity, found: Vec<(PathBuf, Source)>) -> Interpr
                             it.base_executable = Some(display(&base_exe));
                             base_prefix = bprefix;
                         }
-                        Err(e) => {
-                            it.error.get_or_insert(e);
-                        }
+                        // The missing base explains a dangling bin/python:
+                        // say that first.
+                        Err(e) => it.error = Some(e),
                     }
                 } else {
                     it.error.get_or_insert(format!(

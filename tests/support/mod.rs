@@ -136,6 +136,33 @@ pub fn make_venv(python: &Path, dir: &Path, extra: &[&str]) {
     );
 }
 
+/// `python -m venv` with pip (slower: ensurepip), as users make them.
+pub fn make_venv_with_pip(python: &Path, dir: &Path) {
+    run_ok(
+        Command::new(python)
+            .args(["-m", "venv"])
+            .arg(dir)
+            .env_remove("PYTHONPATH"),
+    );
+}
+
+/// A private copy of one of the machine's Python installs (hard links, so
+/// it is cheap), for tests that delete or damage a base interpreter.
+pub fn copy_python_install(minor: &str, dest: &Path) -> PathBuf {
+    let exe = python(minor);
+    let prefix = exe.parent().unwrap().parent().unwrap();
+    let linked = Command::new("cp")
+        .arg("-al")
+        .arg(prefix)
+        .arg(dest)
+        .status()
+        .unwrap();
+    if !linked.success() {
+        run_ok(Command::new("cp").arg("-a").arg(prefix).arg(dest));
+    }
+    dest.join("bin").join(format!("python{minor}"))
+}
+
 /// pip 23 of the machine's Python 3.11, installing for `target_python`
 /// (pip's `--python`), from local wheels only.
 pub fn pip_install(target_python: &Path, args: &[&str]) -> Output {

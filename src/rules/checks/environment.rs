@@ -309,3 +309,81 @@ pub fn stale_activation(ctx: &CheckCtx) -> Vec<Hit> {
     }
     out
 }
+
+/// `--exec` only: where the interpreter's own answer differs from the
+/// static reading. Usually a `.pth` import line or `sitecustomize` that
+/// changes sys.path at startup, or a version file that went stale.
+pub fn exec_mismatch(_ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
+    let Some(exec) = &it.exec else {
+        return Vec::new();
+    };
+    let exe = it.executable.as_deref().unwrap_or(&it.prefix);
+    if let Some(e) = &exec.error {
+        return vec![Hit {
+            message: format!("`{exe}` could not be run to confirm the static results: {e}"),
+            paths: vec![exe.to_string()],
+            fix: format!("Run it by hand to see why: `{exe} -c 'import sys; print(sys.version)'`"),
+            severity: Some(Severity::Warning),
+            ..Default::default()
+        }];
+    }
+    let mut out = Vec::new();
+    if let (Some(real), Some(stat)) = (&exec.version, &it.version) {
+        if real != stat {
+            out.push(Hit {
+                message: format!(
+                    "`{exe}` reports Python {real}, but its files say {stat} (from `{}`): the version file is stale, usually after an in-place upgrade of the base interpreter",
+                    it.version_source.as_deref().unwrap_or("?")
+                ),
+                paths: it.version_source.iter().cloned().collect(),
+                fix: format!(
+                    "If this is a venv, recreate it so its pyvenv.cfg matches: `{exe} -m venv --upgrade {}`",
+                    it.prefix
+                ),
+                severity: Some(Severity::Warning),
+                ..Default::default()
+            });
+        }
+    }
+    let stat: Vec<&str> = it.sys_path.iter().map(|e| e.path.as_str()).collect();
+    let real: Vec<&str> = exec.sys_path.iter().map(String::as_str).collect();
+    if stat != real {
+        let added: Vec<&str> = real.iter().filter(|p| !stat.contains(p)).copied().collect();
+        let missing: Vec<&str> = stat.iter().filter(|p| !real.contains(p)).copied().collect();
+        let mut what = Vec::new();
+        if !added.is_empty() {
+            what.push(format!("added at startup: {}", list_some(&added, 4)));
+        }
+        if !missing.is_empty() {
+            what.push(format!("expected but absent: {}", list_some(&missing, 4)));
+        }
+        if what.is_empty() {
+            what.push("same entries in another order".into());
+        }
+        let hooks = if it.startup_hooks.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; code that runs at startup: {}",
+                it.startup_hooks
+                    .iter()
+                    .map(|h| format!("`{h}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        out.push(Hit {
+            message: format!(
+                "The sys.path `{exe}` really uses differs from the one its files describe ({}){hooks}; findings about shadowing in this environment follow the static order",
+                what.join("; ")
+            ),
+            paths: added.iter().chain(missing.iter()).map(|s| s.to_string()).collect(),
+            fix: format!(
+                "Look at what changes sys.path at startup: `{exe} -X importtime -c pass 2>&1 | head` and the `.pth` files and `sitecustomize.py` listed by `envdoctor scan -v`"
+            ),
+            severity: Some(Severity::Info),
+            ..Default::default()
+        });
+    }
+    out
+}

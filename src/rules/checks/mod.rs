@@ -35,6 +35,10 @@ pub static KINDS: &[(&str, Kind)] = &[
         "stale-activation",
         Kind::Machine(environment::stale_activation),
     ),
+    (
+        "exec-mismatch",
+        Kind::Environment(environment::exec_mismatch),
+    ),
 ];
 
 pub fn lookup(name: &str) -> Option<Kind> {
