@@ -241,3 +241,51 @@ fn exec_confirms_static_results() {
         assert_eq!(exec["version"], it["version"]);
     }
 }
+
+#[test]
+fn kinds_from_where_and_how_environments_were_made() {
+    let sb = pyenv_sandbox();
+    let py = python("3.12");
+    let poetry = sb.home.join(".cache/pypoetry/virtualenvs/app-x1y2-py3.12");
+    let pipenv = sb.home.join(".local/share/virtualenvs/proj-AbCd");
+    let plain = sb.home.join(".virtualenvs/plain");
+    let venv_like = sb.home.join(".virtualenvs/made-by-virtualenv");
+    for d in [&poetry, &pipenv, &plain, &venv_like] {
+        make_venv(&py, d, &[]);
+    }
+    // virtualenv marks its pyvenv.cfg with its own key and version_info.
+    let cfg = venv_like.join("pyvenv.cfg");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(
+        &cfg,
+        format!("{text}virtualenv = 20.25.0\nversion_info = 3.12.1.final.0\n"),
+    )
+    .unwrap();
+    // A uv-managed Python install.
+    let uv = sb
+        .home
+        .join(".local/share/uv/python/cpython-3.12.1-linux-x86_64-gnu");
+    std::fs::create_dir_all(uv.parent().unwrap()).unwrap();
+    copy_python_install("3.12", &uv);
+    // One venv reached through a symlinked directory is reported once.
+    std::os::unix::fs::symlink(&plain, sb.home.join(".virtualenvs/alias")).unwrap();
+
+    let (scan, _) = sb.json(&["scan"]);
+    assert_eq!(by_prefix(&scan, &poetry)["kind"], "poetry");
+    assert_eq!(by_prefix(&scan, &pipenv)["kind"], "pipenv");
+    assert_eq!(by_prefix(&scan, &plain)["kind"], "venv");
+    assert_eq!(by_prefix(&scan, &venv_like)["kind"], "virtualenv");
+    let u = by_prefix(&scan, &uv);
+    assert_eq!(u["kind"], "uv");
+    assert_eq!(u["version"], "3.12.1");
+    let plain_count = interpreters(&scan)
+        .iter()
+        .filter(|i| {
+            i["prefix"] == plain.to_str().unwrap()
+                || i["prefix"].as_str().unwrap().ends_with("/alias")
+        })
+        .count();
+    assert_eq!(plain_count, 1);
+    // Their sys.paths are right too.
+    assert!(compare_all(&sb) >= 5);
+}

@@ -541,3 +541,15 @@ fn rules_and_explain() {
     let bad = sb.run(&["check", "--fail-on", "sometimes"]);
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn color_follows_the_flag_and_no_color() {
+    let mut sb = Sandbox::new();
+    sb.set_env("PYTHONPATH", "/srv/x");
+    let plain = sb.run(&["check", "--fail-on", "never"]);
+    assert!(!String::from_utf8_lossy(&plain.stdout).contains('\u{1b}'));
+    let colored = sb.run(&["check", "--color", "always", "--fail-on", "never"]);
+    assert!(String::from_utf8_lossy(&colored.stdout).contains('\u{1b}'));
+    let off = sb.run(&["check", "--color", "never"]);
+    assert!(!String::from_utf8_lossy(&off.stdout).contains('\u{1b}'));
+}

@@ -797,11 +797,20 @@ fn subdirs(ctx: &Ctx, dir: &Path) -> Vec<PathBuf> {
     let Ok(names) = ctx.fs.read_dir_names(dir) else {
         return Vec::new();
     };
-    names
+    let mut dirs: Vec<PathBuf> = names
         .into_iter()
         .map(|n| dir.join(n))
         .filter(|p| ctx.fs.is_dir(p))
-        .collect()
+        .collect();
+    // Real directories first: when a symlink and its target are both listed,
+    // the environment is named by its real path.
+    dirs.sort_by_key(|p| {
+        ctx.fs
+            .symlink_metadata(p)
+            .map(|m| m.file_type().is_symlink())
+            .unwrap_or(true)
+    });
+    dirs
 }
 
 /// conda environments: `environments.txt`, `envs_dirs` from `.condarc`, and
