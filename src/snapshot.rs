@@ -49,6 +49,18 @@ pub struct Host {
     pub cwd: String,
     #[serde(default)]
     pub user: User,
+    /// The C library wheels are built against (manylinux needs glibc).
+    #[serde(default)]
+    pub libc: Option<Libc>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Libc {
+    /// `glibc` or `musl`.
+    pub family: String,
+    /// `2.36`; unknown for musl, which embeds no version string.
+    pub version: Option<String>,
+    pub path: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -146,6 +158,12 @@ pub struct Interpreter {
     pub version_source: Option<String>,
     #[serde(default = "default_implementation")]
     pub implementation: String,
+    /// From the executable's ELF header: `x86_64`, `i686`, `aarch64`, ...
+    #[serde(default)]
+    pub machine: Option<String>,
+    /// 32 or 64, from the ELF header (no 32-bit wheels exist for many projects).
+    #[serde(default)]
+    pub pointer_bits: Option<u32>,
     pub kind: Kind,
     /// `sys.prefix`.
     pub prefix: String,

@@ -2,7 +2,7 @@
 
 use super::Ctx;
 use crate::fs::{display, Fs};
-use crate::snapshot::{Host, User};
+use crate::snapshot::{Host, Libc, User};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -14,7 +14,61 @@ pub fn probe(ctx: &Ctx) -> Host {
         root: display(ctx.fs.root()),
         cwd: display(&ctx.cwd),
         user: ctx.user.clone(),
+        libc: libc(&ctx.fs),
     }
+}
+
+/// glibc's version from the library itself ("GNU C Library ... release
+/// version 2.36"), or musl's loader; read, never loaded.
+fn libc(fs: &Fs) -> Option<Libc> {
+    use regex::bytes::Regex;
+    use std::sync::OnceLock;
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        Regex::new(r"GNU C Library[^\n]{0,200}?version (\d+\.\d+)").expect("static regex")
+    });
+    const GLIBC: &[&str] = &[
+        "/lib/x86_64-linux-gnu/libc.so.6",
+        "/lib/aarch64-linux-gnu/libc.so.6",
+        "/lib/i386-linux-gnu/libc.so.6",
+        "/lib/arm-linux-gnueabihf/libc.so.6",
+        "/lib/powerpc64le-linux-gnu/libc.so.6",
+        "/lib/s390x-linux-gnu/libc.so.6",
+        "/lib64/libc.so.6",
+        "/usr/lib64/libc.so.6",
+        "/usr/lib/libc.so.6",
+        "/lib/libc.so.6",
+    ];
+    for p in GLIBC {
+        let path = Path::new(p);
+        if !fs.is_file(path) {
+            continue;
+        }
+        let bytes = fs.read_head(path, 16 << 20).ok()?;
+        let version = re
+            .captures(&bytes)
+            .map(|c| String::from_utf8_lossy(&c[1]).into_owned());
+        return Some(Libc {
+            family: "glibc".into(),
+            version,
+            path: display(path),
+        });
+    }
+    for dir in ["/lib", "/usr/lib"] {
+        if let Ok(names) = fs.read_dir_names(Path::new(dir)) {
+            if let Some(n) = names
+                .iter()
+                .find(|n| n.to_string_lossy().starts_with("ld-musl-"))
+            {
+                return Some(Libc {
+                    family: "musl".into(),
+                    version: None,
+                    path: display(&Path::new(dir).join(n)),
+                });
+            }
+        }
+    }
+    None
 }
 
 fn os_release(fs: &Fs) -> Option<String> {

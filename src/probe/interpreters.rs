@@ -470,6 +470,8 @@ fn inspect(ctx: &Ctx, ident: Identity, found: Vec<(PathBuf, Source)>) -> Interpr
         version: None,
         version_source: None,
         implementation: "cpython".into(),
+        machine: None,
+        pointer_bits: None,
         kind: Kind::Other,
         prefix: display(&prefix),
         base_prefix: None,
@@ -488,6 +490,15 @@ fn inspect(ctx: &Ctx, ident: Identity, found: Vec<(PathBuf, Source)>) -> Interpr
             .is_some_and(|n| n.to_string_lossy().starts_with("pypy"))
         {
             it.implementation = "pypy".into();
+        }
+        if let Some((machine, bits)) = ctx
+            .fs
+            .read_head(real, 64)
+            .ok()
+            .and_then(|h| version::elf_machine(&h))
+        {
+            it.machine = Some(machine);
+            it.pointer_bits = Some(bits);
         }
     }
 

@@ -227,6 +227,35 @@ pub fn is_python_name(name: &str) -> bool {
     re(r"^(?:python|pypy)(?:\d+(?:\.\d+)?t?)?$", &RE).is_match(name)
 }
 
+/// Machine and word size from an ELF header (`e_ident[EI_CLASS]`,
+/// `e_machine`), as `file(1)` reads them.
+pub fn elf_machine(head: &[u8]) -> Option<(String, u32)> {
+    if head.len() < 20 || &head[..4] != b"\x7fELF" {
+        return None;
+    }
+    let bits = match head[4] {
+        1 => 32,
+        2 => 64,
+        _ => return None,
+    };
+    let machine = if head[5] == 2 {
+        u16::from_be_bytes([head[18], head[19]])
+    } else {
+        u16::from_le_bytes([head[18], head[19]])
+    };
+    let name = match machine {
+        3 => "i686",
+        62 => "x86_64",
+        183 => "aarch64",
+        40 => "armv7l",
+        21 if bits == 64 => "ppc64le",
+        22 => "s390x",
+        243 => "riscv64",
+        other => return Some((format!("elf-machine-{other}"), bits)),
+    };
+    Some((name.to_string(), bits))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,6 +275,15 @@ mod tests {
             Some(Shebang::Path("/a b/bin/python".into()))
         );
         assert_eq!(shebang(b"\x7fELF\x02"), None);
+        let mut h = vec![0u8; 64];
+        h[..4].copy_from_slice(b"\x7fELF");
+        h[4] = 1;
+        h[5] = 1;
+        h[18] = 3;
+        assert_eq!(elf_machine(&h), Some(("i686".into(), 32)));
+        h[4] = 2;
+        h[18] = 62;
+        assert_eq!(elf_machine(&h), Some(("x86_64".into(), 64)));
     }
 
     #[test]
