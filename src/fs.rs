@@ -203,6 +203,29 @@ impl Fs {
     }
 }
 
+/// Up to the last `max` bytes of a regular file given by its host path, for
+/// walkers that already hold one (a cache walk under `--root`). Links are
+/// not followed and anything but a regular file is refused.
+pub fn read_tail_host(host: &Path, max: u64) -> io::Result<Vec<u8>> {
+    use std::io::{Seek, SeekFrom};
+    let mut f = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_NOFOLLOW)
+        .open(host)?;
+    let meta = f.metadata()?;
+    if !meta.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    let start = meta.len().saturating_sub(max);
+    f.seek(SeekFrom::Start(start))?;
+    let mut buf = Vec::new();
+    f.take(max).read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
 fn components_rev(p: &Path) -> Vec<OsString> {
     let mut parts: Vec<OsString> = p
         .components()

@@ -32,6 +32,17 @@ pub struct Snapshot {
     pub commands: Vec<PathCommand>,
     #[serde(default)]
     pub interpreters: Vec<Interpreter>,
+    /// pip, uv, poetry and conda settings that decide caches, indexes and
+    /// proxies, each with where it came from (values redacted).
+    #[serde(default)]
+    pub config: Config,
+    /// Every package cache the tools would use, with an ownership audit.
+    #[serde(default)]
+    pub caches: Vec<CacheDir>,
+    /// Where installs write: HOME, TMPDIR, caches and site-packages, with the
+    /// filesystem each lives on.
+    #[serde(default)]
+    pub storage: Vec<Storage>,
     /// What the probes could not read: never a finding on its own, but shown.
     #[serde(default)]
     pub notes: Vec<Note>,
@@ -303,5 +314,228 @@ impl Snapshot {
 
     pub fn env_var(&self, name: &str) -> Option<&str> {
         self.env.get(name).map(String::as_str)
+    }
+}
+
+/// Configuration read from the tools' own files and the environment.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Config {
+    /// Every config file consulted, in the order its tool reads them (a
+    /// later file overrides an earlier one), present or not.
+    #[serde(default)]
+    pub files: Vec<ConfigFile>,
+    /// Every setting read, lowest precedence first. Values have credentials
+    /// redacted.
+    #[serde(default)]
+    pub settings: Vec<Setting>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ConfigFile {
+    /// `pip`, `uv`, `poetry`, `conda`.
+    pub tool: String,
+    pub path: String,
+    /// `global`, `user`, `site` (a venv's own), `env` (`PIP_CONFIG_FILE`), `project`.
+    pub role: String,
+    pub exists: bool,
+    /// For a site config: the environment (prefix) it belongs to.
+    #[serde(default)]
+    pub environment: Option<String>,
+    /// Why the tool does not read it although it may exist (`PIP_CONFIG_FILE`
+    /// exists, so pip skips the user files).
+    #[serde(default)]
+    pub skipped: Option<String>,
+    /// Why it could not be read or parsed.
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Setting {
+    /// `pip`, `uv`, `poetry`, `conda`, or `proxy` for the `*_proxy` variables.
+    pub tool: String,
+    /// The option as the tool names it (`cache-dir`, `index-url`,
+    /// `https_proxy`), without section.
+    pub key: String,
+    /// The pip config section (`global`, `install`), when from a pip file.
+    #[serde(default)]
+    pub section: Option<String>,
+    /// Redacted.
+    pub value: String,
+    /// `/etc/pip.conf`, `PIP_INDEX_URL`, `~/.config/uv/uv.toml`.
+    pub source: String,
+    /// Set when only one environment reads it (a venv's `pip.conf`).
+    #[serde(default)]
+    pub environment: Option<String>,
+}
+
+/// One file or directory as the judged user sees it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Entry {
+    pub path: String,
+    pub uid: u32,
+    pub gid: u32,
+    /// The owner's name from the root's `/etc/passwd`, when it has one.
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// Permission bits (`0o755`).
+    pub mode: u32,
+    /// `dir`, `file`, `symlink`, `other`.
+    pub kind: String,
+    /// The user may read it (a directory: list it), from the mode bits,
+    /// the owner, the group and the user's groups (uid 0 may always).
+    pub readable: bool,
+    /// The user may write it (a directory: create and remove entries, which
+    /// needs write and search permission).
+    pub writable: bool,
+}
+
+/// A package cache of one tool.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CacheDir {
+    /// `pip`, `uv`, `conda`, `poetry`.
+    pub tool: String,
+    pub path: String,
+    /// Where the location came from (`PIP_CACHE_DIR`, `/etc/pip.conf [global]
+    /// cache-dir`, `default: ~/.cache/pip`).
+    pub source: String,
+    /// What turns the cache off (`PIP_NO_CACHE_DIR`), when something does.
+    #[serde(default)]
+    pub disabled_by: Option<String>,
+    /// Environments whose own config chose this cache; empty when every
+    /// environment uses it.
+    #[serde(default)]
+    pub environments: Vec<String>,
+    pub exists: bool,
+    /// The cache itself when it exists, else its nearest existing ancestor
+    /// (the only path pip's own check looks at).
+    #[serde(default)]
+    pub nearest: Option<Entry>,
+    /// Every directory leading to `nearest` lets the user through.
+    #[serde(default)]
+    pub reachable: bool,
+    #[serde(default)]
+    pub audit: Option<Audit>,
+}
+
+/// The walk of a whole cache tree.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Audit {
+    pub entries: u64,
+    /// Bytes in regular files.
+    pub bytes: u64,
+    /// Why the walk stopped before the end (counts are then lower bounds).
+    #[serde(default)]
+    pub bounded: Option<String>,
+    /// Entries not owned by the judged user, by owner uid.
+    #[serde(default)]
+    pub owners: BTreeMap<u32, u64>,
+    /// Entries owned by another uid than the user's.
+    #[serde(default)]
+    pub other_owner: Sample,
+    /// Entries the user cannot use: a directory it cannot list or create
+    /// files in, a file it cannot read.
+    #[serde(default)]
+    pub blocked: Sample,
+    /// How many of `blocked` belong to another uid than the user's.
+    #[serde(default)]
+    pub blocked_other_owner: u64,
+    /// Zero-length or truncated archives (`.whl`, `.conda`).
+    #[serde(default)]
+    pub corrupt: Vec<Corrupt>,
+    #[serde(default)]
+    pub corrupt_count: u64,
+    /// Wheels pip built locally from sdists (pip's `wheels/`).
+    #[serde(default)]
+    pub built_wheels: Vec<BuiltWheel>,
+}
+
+/// A count and the first few examples.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Sample {
+    pub count: u64,
+    #[serde(default)]
+    pub first: Vec<Entry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Corrupt {
+    pub path: String,
+    pub size: u64,
+    /// `empty`, `no end-of-central-directory record`, `central directory past end of file`.
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BuiltWheel {
+    pub project: String,
+    pub version: String,
+    pub path: String,
+    /// Seconds since the epoch.
+    #[serde(default)]
+    pub mtime: Option<i64>,
+}
+
+/// A place installs write to, and the filesystem under it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Storage {
+    /// `home`, `tmp`, `cache`, `site-packages`.
+    pub role: String,
+    /// What it is (`pip cache`, `TMPDIR`, `/tmp`, `HOME`).
+    pub label: String,
+    pub path: String,
+    /// For site-packages: the environment (prefix).
+    #[serde(default)]
+    pub environment: Option<String>,
+    pub exists: bool,
+    /// The path itself when it exists, else its nearest existing ancestor.
+    #[serde(default)]
+    pub nearest: Option<Entry>,
+    #[serde(default)]
+    pub mount_point: Option<String>,
+    #[serde(default)]
+    pub fs_type: Option<String>,
+    #[serde(default)]
+    pub read_only: bool,
+    /// Bytes an unprivileged user may still write (statvfs `f_bavail`).
+    #[serde(default)]
+    pub free_bytes: Option<u64>,
+    #[serde(default)]
+    pub total_bytes: Option<u64>,
+    /// Identifies the filesystem (device id), to add up needs on one disk.
+    #[serde(default)]
+    pub device: Option<u64>,
+}
+
+impl Config {
+    /// The setting `pip install` uses for `key`, in `environment` (its own
+    /// `pip.conf` counts) or outside any environment's own config (`None`).
+    /// pip's precedence: a `PIP_*` variable, else `[install]` from any file,
+    /// else `[global]`; among files the later one wins.
+    pub fn pip(&self, key: &str, environment: Option<&str>) -> Option<&Setting> {
+        let relevant = |s: &&Setting| {
+            s.tool == "pip"
+                && s.key == key
+                && (s.environment.is_none() || s.environment.as_deref() == environment)
+        };
+        let in_section = |sec: Option<&str>| {
+            self.settings
+                .iter()
+                .filter(relevant)
+                .filter(move |s| s.section.as_deref() == sec)
+                .last()
+        };
+        in_section(None)
+            .or_else(|| in_section(Some("install")))
+            .or_else(|| in_section(Some("global")))
+    }
+
+    /// The last (winning) setting of a tool whose later sources override
+    /// earlier ones (uv, poetry, the proxy variables).
+    pub fn last(&self, tool: &str, key: &str) -> Option<&Setting> {
+        self.settings
+            .iter()
+            .filter(|s| s.tool == tool && s.key == key && s.environment.is_none())
+            .last()
     }
 }

@@ -2,7 +2,10 @@
 //! find (unless `--exec`), never write, and turn every unreadable thing into a
 //! [`Note`] or an interpreter `error` rather than a failure.
 
+pub mod caches;
 pub mod commands;
+pub mod config;
+pub mod disk;
 pub mod exec;
 pub mod host;
 pub mod interpreters;
@@ -215,6 +218,22 @@ pub fn scan(opts: &Options) -> Result<Snapshot, crate::Error> {
     if ctx.exec {
         exec::run_all(&ctx, &mut interpreters);
     }
+    let config = config::probe(&ctx, &interpreters);
+    let judge = disk::Judge::new(&ctx);
+    let caches = caches::probe(&ctx, &judge, &config, &interpreters);
+    let mounts = disk::mounts();
+    let mut storage = disk::probe(&ctx, &judge, &mounts, &interpreters);
+    for c in caches.iter().filter(|c| c.disabled_by.is_none()) {
+        storage.push(disk::storage(
+            &ctx,
+            &judge,
+            &mounts,
+            "cache",
+            &format!("{} cache", c.tool),
+            Path::new(&c.path),
+            None,
+        ));
+    }
     let mut notes = ctx.notes.lock().map(|n| n.clone()).unwrap_or_default();
     notes.sort_by(|a, b| a.path.cmp(&b.path));
     notes.dedup_by(|a, b| a.path == b.path && a.message == b.message);
@@ -225,6 +244,9 @@ pub fn scan(opts: &Options) -> Result<Snapshot, crate::Error> {
         env: ctx.recorded_env(),
         commands,
         interpreters,
+        config,
+        caches,
+        storage,
         notes,
     })
 }

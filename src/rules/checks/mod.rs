@@ -2,6 +2,7 @@
 //! used by several rule files with different parameters. A kind is either
 //! machine-wide (PATH, environment variables) or runs per environment.
 
+mod caches;
 mod environment;
 
 use super::{CheckCtx, Hit};
@@ -38,6 +39,37 @@ pub static KINDS: &[(&str, Kind)] = &[
     (
         "exec-mismatch",
         Kind::Environment(environment::exec_mismatch),
+    ),
+    (
+        "cache-not-writable",
+        Kind::Machine(caches::cache_not_writable),
+    ),
+    (
+        "cache-owned-by-other-user",
+        Kind::Machine(caches::cache_owned_by_other_user),
+    ),
+    ("home-unusable", Kind::Machine(caches::home_unusable)),
+    (
+        "cache-readonly-filesystem",
+        Kind::Machine(caches::cache_readonly_filesystem),
+    ),
+    ("low-disk-space", Kind::Machine(caches::low_disk_space)),
+    ("cache-large", Kind::Machine(caches::cache_large)),
+    (
+        "site-packages-not-writable",
+        Kind::Environment(caches::site_packages_not_writable),
+    ),
+    (
+        "cache-stale-built-wheels",
+        Kind::Machine(caches::cache_stale_built_wheels),
+    ),
+    (
+        "cache-corrupt-entries",
+        Kind::Machine(caches::cache_corrupt_entries),
+    ),
+    (
+        "proxy-misconfigured",
+        Kind::Machine(caches::proxy_misconfigured),
     ),
 ];
 
