@@ -40,7 +40,7 @@ pub fn probe(
             .is_some_and(|(p, _)| reachable(ctx, judge, p));
         c.nearest = near.as_ref().map(|(p, m)| judge.entry(p, m));
         if c.exists {
-            c.audit = Some(audit(ctx, judge, &c.tool, &path));
+            c.audit = Some(audit(ctx, judge, &c.tool, &path, MAX_ENTRIES, MAX_TIME));
         }
     });
     caches
@@ -207,15 +207,34 @@ fn inside(ctx: &Ctx, host: &Path) -> PathBuf {
     }
 }
 
-fn add(sample: &mut Sample, e: impl FnOnce() -> crate::snapshot::Entry) {
+/// Counts an entry and keeps it as an example unless it lies inside the
+/// last example kept (depth-first order): `wheels/` says more than the
+/// hundred files below it, and the next sibling tree gets a place too.
+fn add(
+    sample: &mut Sample,
+    covered: &mut Option<PathBuf>,
+    host: &Path,
+    e: impl FnOnce() -> crate::snapshot::Entry,
+) {
     sample.count += 1;
+    if covered.as_ref().is_some_and(|c| host.starts_with(c)) {
+        return;
+    }
+    *covered = Some(host.to_path_buf());
     if sample.first.len() < SAMPLE {
         sample.first.push(e());
     }
 }
 
 /// Walks the whole tree (not following links), bounded in entries and time.
-pub fn audit(ctx: &Ctx, judge: &Judge, tool: &str, path: &Path) -> Audit {
+pub fn audit(
+    ctx: &Ctx,
+    judge: &Judge,
+    tool: &str,
+    path: &Path,
+    max_entries: u64,
+    max_time: Duration,
+) -> Audit {
     let mut a = Audit::default();
     let start = Instant::now();
     let host = match ctx.fs.canonicalize(path) {
@@ -224,19 +243,20 @@ pub fn audit(ctx: &Ctx, judge: &Judge, tool: &str, path: &Path) -> Audit {
     };
     let wheels_dir = host.join("wheels");
     let mut archives = 0u64;
+    let (mut covered_owner, mut covered_blocked) = (None, None);
     let walker = walkdir::WalkDir::new(&host)
         .follow_links(false)
         .same_file_system(false)
         .sort_by_file_name();
     for item in walker {
-        if a.entries >= MAX_ENTRIES {
-            a.bounded = Some(format!("stopped after {MAX_ENTRIES} entries"));
+        if a.entries >= max_entries {
+            a.bounded = Some(format!("stopped after {max_entries} entries"));
             break;
         }
-        if a.entries % 512 == 0 && start.elapsed() > MAX_TIME {
+        if a.entries % 512 == 0 && start.elapsed() > max_time {
             a.bounded = Some(format!(
                 "stopped after {} s ({} entries)",
-                MAX_TIME.as_secs(),
+                max_time.as_secs(),
                 a.entries
             ));
             break;
@@ -251,14 +271,14 @@ pub fn audit(ctx: &Ctx, judge: &Judge, tool: &str, path: &Path) -> Audit {
         let entry = || judge.entry(&shown(), &meta);
         if Some(meta.uid()) != judge.uid() {
             *a.owners.entry(meta.uid()).or_default() += 1;
-            add(&mut a.other_owner, entry);
+            add(&mut a.other_owner, &mut covered_owner, item.path(), entry);
         }
         let e = judge.entry(Path::new(""), &meta);
         if !e.readable || (meta.is_dir() && !e.writable) {
             if Some(meta.uid()) != judge.uid() {
                 a.blocked_other_owner += 1;
             }
-            add(&mut a.blocked, entry);
+            add(&mut a.blocked, &mut covered_blocked, item.path(), entry);
         }
         if !meta.is_file() {
             continue;
@@ -357,6 +377,21 @@ fn find_eocd(tail: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn walk_is_bounded_and_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..40 {
+            std::fs::write(dir.path().join(format!("f{i}")), b"x").unwrap();
+        }
+        let ctx = Ctx::new(&super::super::Options::default()).unwrap();
+        let judge = Judge::new(&ctx);
+        let a = audit(&ctx, &judge, "pip", dir.path(), 10, MAX_TIME);
+        assert_eq!(a.entries, 10);
+        assert_eq!(a.bounded.as_deref(), Some("stopped after 10 entries"));
+        let a = audit(&ctx, &judge, "pip", dir.path(), MAX_ENTRIES, MAX_TIME);
+        assert_eq!((a.entries, a.bytes, a.bounded), (41, 40, None));
+    }
 
     #[test]
     fn zip_checks_end_record_and_central_directory() {

@@ -201,19 +201,20 @@ pub fn cache_not_writable(ctx: &CheckCtx) -> Vec<Hit> {
                 format!("Run pip as root with root's HOME: `sudo -H pip install ...`; {}", no_cache_fix("pip"))
             } else {
                 match chown_target(snap, c) {
-                    Some(dir) => format!("Give it back to {user}: `sudo chown -R {user}: {dir}`; {}", no_cache_fix(&c.tool)),
+                    Some(dir) => format!("Give it back to `{user}`: `sudo chown -R {user}: {dir}`; {}", no_cache_fix(&c.tool)),
                     None => format!(
-                        "Point the cache at a directory {user} owns (`export {}=$HOME/.cache/{}`); {}",
-                        cache_var(&c.tool),
-                        c.tool,
-                        no_cache_fix(&c.tool)
+                        "Point the cache at a directory `{user}` can write: `mkdir -p /tmp/{user}-{tool}-cache && export {var}=/tmp/{user}-{tool}-cache`; {}",
+                        no_cache_fix(&c.tool),
+                        tool = c.tool,
+                        var = cache_var(&c.tool),
                     ),
                 }
             };
             out.push(Hit {
                 message: format!(
-                    "The {} cache (from {}) is not usable by {who}: {place}{sudo_h}; {what}",
-                    c.tool, c.source
+                    "The {} cache ({}) is not usable by {who}: {place}{sudo_h}; {what}",
+                    c.tool,
+                    source_phrase(c)
                 ),
                 paths: vec![c.path.clone(), n.path.clone()],
                 fix,
@@ -272,6 +273,14 @@ fn bounded(c: &CacheDir) -> String {
     }
 }
 
+/// How a cache location is named in messages.
+fn source_phrase(c: &CacheDir) -> String {
+    match c.source.strip_prefix("default: ") {
+        Some(d) => format!("{}'s default `{d}`", c.tool),
+        None => format!("set by `{}`", c.source),
+    }
+}
+
 /// What the tool does when it meets these entries.
 fn consequence(c: &CacheDir, entries: &[Entry]) -> (String, Severity) {
     let first = entries.first().map(|e| e.path.as_str()).unwrap_or(&c.path);
@@ -281,7 +290,7 @@ fn consequence(c: &CacheDir, entries: &[Entry]) -> (String, Severity) {
             if let Some(w) = entries.iter().find(|e| e.path.starts_with(&wheels)) {
                 (
                     format!(
-                        "building a package from source fails with \"Building wheel for ... failed: [Errno 13] Permission denied: '{}'\"",
+                        "every package pip builds from source hits \"Building wheel for NAME failed: [Errno 13] Permission denied: '{}/...'\" (an error from pip 23.1 on; older pip falls back to `setup.py install`)",
                         w.path
                     ),
                     Severity::Error,
