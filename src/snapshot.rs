@@ -521,9 +521,9 @@ impl Config {
         let in_section = |sec: Option<&str>| {
             self.settings
                 .iter()
+                .rev()
                 .filter(relevant)
-                .filter(move |s| s.section.as_deref() == sec)
-                .last()
+                .find(move |s| s.section.as_deref() == sec)
         };
         in_section(None)
             .or_else(|| in_section(Some("install")))
@@ -535,7 +535,7 @@ impl Config {
     pub fn last(&self, tool: &str, key: &str) -> Option<&Setting> {
         self.settings
             .iter()
-            .filter(|s| s.tool == tool && s.key == key && s.environment.is_none())
-            .last()
+            .rev()
+            .find(|s| s.tool == tool && s.key == key && s.environment.is_none())
     }
 }

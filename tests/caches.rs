@@ -100,14 +100,6 @@ impl Image {
         all.extend(["--root", root, "--user", "alice"]);
         self.sb.run(&all)
     }
-
-    /// A path of the image as `--root` judging names it.
-    fn inside(&self, p: &Path) -> String {
-        Path::new("/")
-            .join(p.strip_prefix(&self.root).unwrap())
-            .display()
-            .to_string()
-    }
 }
 
 fn findings(out: &Output) -> Vec<Value> {
@@ -151,7 +143,12 @@ fn healthy_cache_of_the_user_is_silent_for_the_user_and_for_root() {
     let img = Image::new();
     mkdir(&img.home, UID, 0o755);
     mkdir(&img.cache().join("http-v2/a/b"), UID, 0o755);
-    for d in [".cache", ".cache/pip", ".cache/pip/http-v2", ".cache/pip/http-v2/a"] {
+    for d in [
+        ".cache",
+        ".cache/pip",
+        ".cache/pip/http-v2",
+        ".cache/pip/http-v2/a",
+    ] {
         own(&img.home.join(d), UID, 0o755);
     }
     write(&img.cache().join("http-v2/a/b/c.body"), b"x", UID, 0o644);
@@ -189,13 +186,25 @@ fn sudo_pip_leftovers_inside_the_users_cache() {
         assert_eq!(hits.len(), 1, "{who}: {f:#?}");
         let h = hits[0];
         let msg = h["message"].as_str().unwrap();
-        assert_eq!(h["severity"], "error", "{who}: wheels/ blocked means builds fail");
-        assert!(msg.contains("`root` (uid 0)") && msg.contains("sudo pip"), "{msg}");
+        assert_eq!(
+            h["severity"], "error",
+            "{who}: wheels/ blocked means builds fail"
+        );
+        assert!(
+            msg.contains("`root` (uid 0)") && msg.contains("sudo pip"),
+            "{msg}"
+        );
         assert!(msg.contains(&format!("{home}/.cache/pip/wheels")), "{msg}");
         assert!(msg.contains("[Errno 13] Permission denied"), "{msg}");
         let fix = h["fix"].as_str().unwrap();
-        assert!(fix.contains(&format!("sudo chown -R {who}: {home}/.cache/pip")), "{fix}");
-        assert!(fix.contains("--no-cache-dir") && fix.contains("PIP_NO_CACHE_DIR=1"), "{fix}");
+        assert!(
+            fix.contains(&format!("sudo chown -R {who}: {home}/.cache/pip")),
+            "{fix}"
+        );
+        assert!(
+            fix.contains("--no-cache-dir") && fix.contains("PIP_NO_CACHE_DIR=1"),
+            "{fix}"
+        );
         // Not the same story twice, and HOME itself is fine.
         assert!(of(&f, "cache-not-writable").is_empty(), "{who}: {f:#?}");
         assert!(of(&f, "home-unusable").is_empty(), "{who}: {f:#?}");
@@ -224,7 +233,13 @@ fn sudo_pip_leftovers_inside_the_users_cache() {
     let target = img.home.join("target");
     let out = Command::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .args(["/usr/bin/python3", "-m", "pip", "install", "--no-build-isolation"])
+        .args([
+            "/usr/bin/python3",
+            "-m",
+            "pip",
+            "install",
+            "--no-build-isolation",
+        ])
         .args(["--no-index", "--disable-pip-version-check", "--find-links"])
         .arg(&sd)
         .arg("--target")
@@ -236,7 +251,8 @@ fn sudo_pip_leftovers_inside_the_users_cache() {
         .current_dir(img.sb.dir.path())
         .output()
         .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     assert!(
         text.contains("Building wheel for demo-pkg failed: [Errno 13] Permission denied")
             && text.contains(&format!("{}/wheels/", img.cache().display())),
@@ -265,8 +281,14 @@ fn cache_dir_owned_by_root_is_disabled_by_pip() {
         assert!(msg.contains("owned by `root` (uid 0), mode 0755"), "{msg}");
         assert_eq!(hits[0]["severity"], "warning");
         let fix = hits[0]["fix"].as_str().unwrap();
-        assert!(fix.contains(&format!("sudo chown -R {who}: {home}/.cache/pip")), "{fix}");
-        assert!(of(&f, "cache-owned-by-other-user").is_empty(), "{who}: {f:#?}");
+        assert!(
+            fix.contains(&format!("sudo chown -R {who}: {home}/.cache/pip")),
+            "{fix}"
+        );
+        assert!(
+            of(&f, "cache-owned-by-other-user").is_empty(),
+            "{who}: {f:#?}"
+        );
     }
     // pip agrees, as that user.
     let out = Command::new("setpriv")
@@ -297,7 +319,10 @@ fn own_entries_without_write_permission() {
         assert_eq!(hits.len(), 1, "{who}: {f:#?}");
         let msg = hits[0]["message"].as_str().unwrap();
         assert!(msg.contains("although they are its own"), "{msg}");
-        assert!(msg.contains(&format!("`{home}/.cache/pip/wheels`")), "{msg}");
+        assert!(
+            msg.contains(&format!("`{home}/.cache/pip/wheels`")),
+            "{msg}"
+        );
         assert_eq!(hits[0]["severity"], "error");
         assert!(hits[0]["fix"]
             .as_str()
@@ -317,7 +342,10 @@ fn home_owned_by_another_uid() {
         let h = of(&f, "home-unusable");
         assert_eq!(h.len(), 1, "{who}: {f:#?}");
         let msg = h[0]["message"].as_str().unwrap();
-        assert!(msg.contains(&format!("HOME `{home}`")) && msg.contains("not writable"), "{msg}");
+        assert!(
+            msg.contains(&format!("HOME `{home}`")) && msg.contains("not writable"),
+            "{msg}"
+        );
         let c = of(&f, "cache-not-writable");
         assert_eq!(c.len(), 1, "{who}: {f:#?}");
         let msg = c[0]["message"].as_str().unwrap();
@@ -360,14 +388,21 @@ fn site_packages_of_a_root_owned_venv() {
     assert_eq!(hits.len(), 1, "{f:#?}");
     let msg = hits[0]["message"].as_str().unwrap();
     assert!(msg.contains(&format!("`{}`", sp.display())), "{msg}");
-    assert!(msg.contains("User site-packages are not visible in this virtualenv"), "{msg}");
+    assert!(
+        msg.contains("User site-packages are not visible in this virtualenv"),
+        "{msg}"
+    );
     assert!(hits[0]["fix"]
         .as_str()
         .unwrap()
         .contains(&format!("sudo chown -R nobody: {}", venv.display())));
     // Root can write it: nothing to say.
     let (v, _) = img.sb.json(&["check", "--python", venv.to_str().unwrap()]);
-    assert!(of(v["findings"].as_array().unwrap(), "site-packages-not-writable").is_empty());
+    assert!(of(
+        v["findings"].as_array().unwrap(),
+        "site-packages-not-writable"
+    )
+    .is_empty());
     // Handed to the user: nothing either.
     run_ok(Command::new("chown").args(["-R", "65534:65534"]).arg(&venv));
     let (v, _) = img.sb.json(&[
@@ -377,7 +412,11 @@ fn site_packages_of_a_root_owned_venv() {
         "--user",
         "nobody",
     ]);
-    assert!(of(v["findings"].as_array().unwrap(), "site-packages-not-writable").is_empty());
+    assert!(of(
+        v["findings"].as_array().unwrap(),
+        "site-packages-not-writable"
+    )
+    .is_empty());
 }
 
 /// Interrupted downloads and wheels pip built itself, in root's own cache.
@@ -407,10 +446,20 @@ fn corrupt_and_built_wheels_in_the_cache() {
         .collect();
     assert!(paths.contains(&cut.to_str().unwrap()) && paths.contains(&empty.to_str().unwrap()));
     assert!(!paths.contains(&good.to_str().unwrap()));
-    assert!(f[0]["fix"].as_str().unwrap().contains(&format!("rm -f '{}'", cut.display())));
+    assert!(f[0]["fix"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("rm -f '{}'", cut.display())));
     // pip itself refuses the cut wheel.
     let out = Command::new(python("3.11"))
-        .args(["-m", "pip", "install", "--no-index", "--no-deps", "--target"])
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--no-index",
+            "--no-deps",
+            "--target",
+        ])
         .arg(sb.path("t"))
         .arg(&cut)
         .output()
@@ -424,7 +473,10 @@ fn corrupt_and_built_wheels_in_the_cache() {
     assert_eq!(built[0]["severity"], "info");
     let msg = built[0]["message"].as_str().unwrap();
     assert!(msg.contains("`pycurl` (7.45.2, built "), "{msg}");
-    assert!(built[0]["fix"].as_str().unwrap().contains("pip cache remove "));
+    assert!(built[0]["fix"]
+        .as_str()
+        .unwrap()
+        .contains("pip cache remove "));
 }
 
 /// A planted secret must not appear in any output format.
@@ -438,10 +490,22 @@ fn no_secret_in_any_output() {
          [install]\nextra-index-url =\n    https://mirror.example.com/simple\n    http://tok:PipConfTokS3cret@plain.example.org/simple\n",
     )
     .unwrap();
-    sb.set_env("PIP_INDEX_URL", "https://bob:EnvS3cret@idx.example.com/simple");
-    sb.set_env("https_proxy", "http://carol:ProxyS3cret@proxy.example.com:3128");
-    sb.set_env("HTTPS_PROXY", "http://carol:OtherProxyS3cret@proxy2.example.com:3128");
-    sb.set_env("http_proxy", "http://carol:HttpProxyS3cret@proxy.example.com:port");
+    sb.set_env(
+        "PIP_INDEX_URL",
+        "https://bob:EnvS3cret@idx.example.com/simple",
+    );
+    sb.set_env(
+        "https_proxy",
+        "http://carol:ProxyS3cret@proxy.example.com:3128",
+    );
+    sb.set_env(
+        "HTTPS_PROXY",
+        "http://carol:OtherProxyS3cret@proxy2.example.com:3128",
+    );
+    sb.set_env(
+        "http_proxy",
+        "http://carol:HttpProxyS3cret@proxy.example.com:port",
+    );
     let outputs = [
         sb.run(&["check", "--all"]),
         sb.run(&["check", "--all", "--format", "json"]),
@@ -450,24 +514,38 @@ fn no_secret_in_any_output() {
         sb.run(&["scan", "--verbose"]),
     ];
     for o in &outputs {
-        let all = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+        let all =
+            String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
         assert!(!all.contains("S3cret"), "secret printed:\n{all}");
     }
     // The settings are there, redacted, with their hosts.
     let check = String::from_utf8_lossy(&outputs[1].stdout);
-    assert!(check.contains("http://***:***@proxy.example.com:3128"), "{check}");
+    assert!(
+        check.contains("http://***:***@proxy.example.com:3128"),
+        "{check}"
+    );
     let f = findings(&outputs[1]);
     let proxy = of(&f, "proxy-misconfigured");
-    let msgs: Vec<&str> = proxy.iter().map(|h| h["message"].as_str().unwrap()).collect();
+    let msgs: Vec<&str> = proxy
+        .iter()
+        .map(|h| h["message"].as_str().unwrap())
+        .collect();
     assert!(msgs.iter().any(|m| m.contains("disagree")), "{msgs:#?}");
-    assert!(msgs.iter().any(|m| m.contains("does not parse")), "{msgs:#?}");
     assert!(
-        msgs.iter().any(|m| m.contains("http://***:***@plain.example.org/simple")
-            && m.contains("is being ignored")),
+        msgs.iter().any(|m| m.contains("does not parse")),
+        "{msgs:#?}"
+    );
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("http://***:***@plain.example.org/simple")
+                && m.contains("is being ignored")),
         "{msgs:#?}"
     );
     let scan = String::from_utf8_lossy(&outputs[3].stdout);
-    assert!(scan.contains("https://***:***@pypi.example.com/simple"), "{scan}");
+    assert!(
+        scan.contains("https://***:***@pypi.example.com/simple"),
+        "{scan}"
+    );
 }
 
 /// Where the pip cache is, for several configurations, agrees with what
@@ -499,26 +577,44 @@ fn pip_cache_location_matches_pip() {
         for (k, v) in &sb.env {
             c.env(k, v);
         }
-        String::from_utf8(run_ok(&mut c).stdout).unwrap().trim().to_string()
+        String::from_utf8(run_ok(&mut c).stdout)
+            .unwrap()
+            .trim()
+            .to_string()
     };
     let base = sb.dir.path().to_path_buf();
     let p = |rel: &str| base.join(rel).display().to_string();
     let xdg = sb.path("xdg");
     std::fs::create_dir_all(xdg.join("pip")).unwrap();
-    std::fs::write(xdg.join("pip/pip.conf"), format!("[global]\ncache-dir = {}\n", p("c-global"))).unwrap();
+    std::fs::write(
+        xdg.join("pip/pip.conf"),
+        format!("[global]\ncache-dir = {}\n", p("c-global")),
+    )
+    .unwrap();
     sb.set_env("XDG_CONFIG_DIRS", xdg.display().to_string());
     let (path, source) = ours(&sb);
     assert_eq!(path, theirs(&sb, &pip));
     assert_eq!(path, p("c-global"));
-    assert!(source.contains("xdg/pip/pip.conf [global] cache-dir"), "{source}");
+    assert!(
+        source.contains("xdg/pip/pip.conf [global] cache-dir"),
+        "{source}"
+    );
 
     std::fs::create_dir_all(sb.home.join(".pip")).unwrap();
-    std::fs::write(sb.home.join(".pip/pip.conf"), format!("[global]\ncache_dir = {}\n", p("c-legacy"))).unwrap();
+    std::fs::write(
+        sb.home.join(".pip/pip.conf"),
+        format!("[global]\ncache_dir = {}\n", p("c-legacy")),
+    )
+    .unwrap();
     assert_eq!(ours(&sb).0, p("c-legacy"));
     assert_eq!(theirs(&sb, &pip), p("c-legacy"));
 
     std::fs::create_dir_all(sb.home.join(".config/pip")).unwrap();
-    std::fs::write(sb.home.join(".config/pip/pip.conf"), "[global]\ncache-dir = ~/c-new\n").unwrap();
+    std::fs::write(
+        sb.home.join(".config/pip/pip.conf"),
+        "[global]\ncache-dir = ~/c-new\n",
+    )
+    .unwrap();
     let want = sb.home.join("c-new").display().to_string();
     assert_eq!(ours(&sb).0, want);
     assert_eq!(theirs(&sb, &pip), want);
@@ -527,24 +623,43 @@ fn pip_cache_location_matches_pip() {
     std::fs::write(sb.path("env.conf"), "[global]\nno-cache-dir = false\n").unwrap();
     sb.set_env("PIP_CONFIG_FILE", p("env.conf"));
     let (v, _) = sb.json(&["scan"]);
-    assert_eq!(v["caches"][0]["path"], p("c-global"), "user files are skipped");
+    assert_eq!(
+        v["caches"][0]["path"],
+        p("c-global"),
+        "user files are skipped"
+    );
     // `no-cache-dir = false` still turns the cache off, as in pip.
-    assert!(v["caches"][0]["disabled_by"].as_str().unwrap().contains("env.conf"));
-    std::fs::write(sb.path("env.conf"), format!("[global]\ncache-dir = {}\n", p("c-env"))).unwrap();
+    assert!(v["caches"][0]["disabled_by"]
+        .as_str()
+        .unwrap()
+        .contains("env.conf"));
+    std::fs::write(
+        sb.path("env.conf"),
+        format!("[global]\ncache-dir = {}\n", p("c-env")),
+    )
+    .unwrap();
     assert_eq!(ours(&sb).0, p("c-env"));
     assert_eq!(theirs(&sb, &pip), p("c-env"));
 
     sb.set_env("PIP_CACHE_DIR", p("c-var"));
     let (path, source) = ours(&sb);
-    assert_eq!((path.as_str(), source.as_str()), (p("c-var").as_str(), "PIP_CACHE_DIR"));
+    assert_eq!(
+        (path.as_str(), source.as_str()),
+        (p("c-var").as_str(), "PIP_CACHE_DIR")
+    );
     assert_eq!(theirs(&sb, &pip), p("c-var"));
 
     // A venv's own pip.conf applies to that environment only (and sits
     // below PIP_CONFIG_FILE and PIP_* variables, so drop those).
-    sb.env.retain(|(k, _)| k != "PIP_CACHE_DIR" && k != "PIP_CONFIG_FILE");
+    sb.env
+        .retain(|(k, _)| k != "PIP_CACHE_DIR" && k != "PIP_CONFIG_FILE");
     let venv = sb.path("venv");
     make_venv(&pip, &venv, &[]);
-    std::fs::write(venv.join("pip.conf"), format!("[global]\ncache-dir = {}\n", p("c-venv"))).unwrap();
+    std::fs::write(
+        venv.join("pip.conf"),
+        format!("[global]\ncache-dir = {}\n", p("c-venv")),
+    )
+    .unwrap();
     let (v, _) = sb.json(&["scan"]);
     let c = v["caches"]
         .as_array()

@@ -35,9 +35,7 @@ pub fn probe(
         let path = PathBuf::from(&c.path);
         let near = nearest_existing(ctx, &path);
         c.exists = near.as_ref().is_some_and(|(p, m)| *p == path && m.is_dir());
-        c.reachable = near
-            .as_ref()
-            .is_some_and(|(p, _)| reachable(ctx, judge, p));
+        c.reachable = near.as_ref().is_some_and(|(p, _)| reachable(ctx, judge, p));
         c.nearest = near.as_ref().map(|(p, m)| judge.entry(p, m));
         if c.exists {
             c.audit = Some(audit(ctx, judge, &c.tool, &path, MAX_ENTRIES, MAX_TIME));
@@ -60,18 +58,32 @@ fn expand(ctx: &Ctx, v: &str) -> PathBuf {
 /// `$XDG_CACHE_HOME/<name>` or `~/.cache/<name>` (platformdirs), with the
 /// source it came from.
 fn xdg_cache(ctx: &Ctx, name: &str) -> Option<(PathBuf, String)> {
-    match ctx.var("XDG_CACHE_HOME").map(str::trim).filter(|v| !v.is_empty()) {
+    match ctx
+        .var("XDG_CACHE_HOME")
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+    {
         Some(x) => Some((
             expand(ctx, x).join(name),
             format!("default: $XDG_CACHE_HOME/{name}"),
         )),
-        None => ctx
-            .home()
-            .map(|h| (h.join(".cache").join(name), format!("default: ~/.cache/{name}"))),
+        None => ctx.home().map(|h| {
+            (
+                h.join(".cache").join(name),
+                format!("default: ~/.cache/{name}"),
+            )
+        }),
     }
 }
 
-fn push(out: &mut Vec<CacheDir>, tool: &str, path: PathBuf, source: String, disabled: Option<String>, env: Option<&str>) {
+fn push(
+    out: &mut Vec<CacheDir>,
+    tool: &str,
+    path: PathBuf,
+    source: String,
+    disabled: Option<String>,
+    env: Option<&str>,
+) {
     let p = display(&path);
     if let Some(c) = out.iter_mut().find(|c| c.tool == tool && c.path == p) {
         if let Some(e) = env {
@@ -132,9 +144,9 @@ pub fn resolve(ctx: &Ctx, cfg: &Config, interpreters: &[Interpreter]) -> Vec<Cac
         };
         // pip turns the cache off for any valid value of `no-cache-dir`,
         // even `false` (kept for backwards compatibility).
-        let disabled = cfg.pip("no-cache-dir", env).map(|s| {
-            format!("{} = {}", describe_source(s), s.value)
-        });
+        let disabled = cfg
+            .pip("no-cache-dir", env)
+            .map(|s| format!("{} = {}", describe_source(s), s.value));
         push(&mut out, "pip", path, source, disabled, env);
     }
     // uv: `UV_CACHE_DIR` / `cache-dir`, else the XDG default. Listed when it
@@ -144,7 +156,14 @@ pub fn resolve(ctx: &Ctx, cfg: &Config, interpreters: &[Interpreter]) -> Vec<Cac
         .filter(|s| truthy(&s.value))
         .map(|s| format!("{} = {}", s.source, s.value));
     match cfg.last("uv", "cache-dir") {
-        Some(s) => push(&mut out, "uv", expand(ctx, &s.value), s.source.clone(), uv_disabled, None),
+        Some(s) => push(
+            &mut out,
+            "uv",
+            expand(ctx, &s.value),
+            s.source.clone(),
+            uv_disabled,
+            None,
+        ),
         None => {
             if let Some((p, src)) = xdg_cache(ctx, "uv").filter(|(p, _)| ctx.fs.is_dir(p)) {
                 push(&mut out, "uv", p, src, uv_disabled, None);
@@ -152,7 +171,14 @@ pub fn resolve(ctx: &Ctx, cfg: &Config, interpreters: &[Interpreter]) -> Vec<Cac
         }
     }
     match cfg.last("poetry", "cache-dir") {
-        Some(s) => push(&mut out, "poetry", expand(ctx, &s.value), s.source.clone(), None, None),
+        Some(s) => push(
+            &mut out,
+            "poetry",
+            expand(ctx, &s.value),
+            s.source.clone(),
+            None,
+            None,
+        ),
         None => {
             if let Some((p, src)) = xdg_cache(ctx, "pypoetry").filter(|(p, _)| ctx.fs.is_dir(p)) {
                 push(&mut out, "poetry", p, src, None, None);
@@ -167,10 +193,20 @@ pub fn resolve(ctx: &Ctx, cfg: &Config, interpreters: &[Interpreter]) -> Vec<Cac
         .iter()
         .filter(|s| s.tool == "conda" && s.key == "pkgs_dirs")
         .collect();
-    let from_env: Vec<_> = items.iter().filter(|s| s.source == "CONDA_PKGS_DIRS").collect();
+    let from_env: Vec<_> = items
+        .iter()
+        .filter(|s| s.source == "CONDA_PKGS_DIRS")
+        .collect();
     if !from_env.is_empty() {
         for s in from_env {
-            push(&mut out, "conda", expand(ctx, &s.value), s.source.clone(), None, None);
+            push(
+                &mut out,
+                "conda",
+                expand(ctx, &s.value),
+                s.source.clone(),
+                None,
+                None,
+            );
         }
     } else if !items.is_empty() {
         // Later files have higher precedence; within one file keep order.
@@ -182,17 +218,38 @@ pub fn resolve(ctx: &Ctx, cfg: &Config, interpreters: &[Interpreter]) -> Vec<Cac
         }
         for f in files.iter().rev() {
             for s in items.iter().filter(|s| s.source == *f) {
-                push(&mut out, "conda", expand(ctx, &s.value), s.source.clone(), None, None);
+                push(
+                    &mut out,
+                    "conda",
+                    expand(ctx, &s.value),
+                    s.source.clone(),
+                    None,
+                    None,
+                );
             }
         }
     } else {
         let roots = super::config::conda_roots(ctx, interpreters);
         if !roots.is_empty() {
             for r in roots {
-                push(&mut out, "conda", r.join("pkgs"), "default: <conda root>/pkgs".into(), None, None);
+                push(
+                    &mut out,
+                    "conda",
+                    r.join("pkgs"),
+                    "default: <conda root>/pkgs".into(),
+                    None,
+                    None,
+                );
             }
             if let Some(h) = ctx.home() {
-                push(&mut out, "conda", h.join(".conda/pkgs"), "default: ~/.conda/pkgs".into(), None, None);
+                push(
+                    &mut out,
+                    "conda",
+                    h.join(".conda/pkgs"),
+                    "default: ~/.conda/pkgs".into(),
+                    None,
+                    None,
+                );
             }
         }
     }
@@ -332,7 +389,9 @@ pub fn zip_problem(host: &Path, len: u64) -> Option<String> {
         return Some("empty (0 bytes)".into());
     }
     if len < EOCD_LEN {
-        return Some(format!("truncated ({len} bytes, smaller than any zip file)"));
+        return Some(format!(
+            "truncated ({len} bytes, smaller than any zip file)"
+        ));
     }
     // Most wheels have no archive comment: the record is the last 22 bytes.
     let mut tail = crate::fs::read_tail_host(host, 1024).ok()?;

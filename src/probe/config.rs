@@ -117,7 +117,10 @@ fn pip(ctx: &Ctx, interpreters: &[Interpreter], cfg: &mut Config) {
         let skipped = if devnull && role != "env" {
             Some("`PIP_CONFIG_FILE=/dev/null` turns off every pip config file".to_string())
         } else if role == "user" && env_file_exists {
-            Some("`PIP_CONFIG_FILE` names an existing file, so pip skips the user's config files".to_string())
+            Some(
+                "`PIP_CONFIG_FILE` names an existing file, so pip skips the user's config files"
+                    .to_string(),
+            )
         } else {
             None
         };
@@ -178,7 +181,9 @@ fn read_ini(ctx: &Ctx, path: &Path) -> Result<Vec<(String, String, String)>, Str
     let mut ini = configparser::ini::Ini::new();
     ini.set_multiline(true);
     ini.set_inline_comment_symbols(None);
-    let map = ini.read(text).map_err(|e| format!("not a valid config file: {e}"))?;
+    let map = ini
+        .read(text)
+        .map_err(|e| format!("not a valid config file: {e}"))?;
     // configparser does not keep file order; order keys as they first appear
     // in the text so `source` ordering stays stable.
     let mut out: Vec<(String, String, String)> = Vec::new();
@@ -189,11 +194,7 @@ fn read_ini(ctx: &Ctx, path: &Path) -> Result<Vec<(String, String, String)>, Str
         keys.sort_by(|a, b| a.0.cmp(b.0));
         for (k, v) in keys {
             let Some(v) = v else { continue };
-            out.push((
-                section.clone(),
-                k.replace('_', "-"),
-                v.trim().to_string(),
-            ));
+            out.push((section.clone(), k.replace('_', "-"), v.trim().to_string()));
         }
     }
     Ok(out)
@@ -245,12 +246,12 @@ fn uv(ctx: &Ctx, cfg: &mut Config) {
                     if let Some(toml::Value::Array(ix)) = t.get("index") {
                         for i in ix {
                             if let Some(u) = i.get("url").and_then(|u| u.as_str()) {
-                                let key = if i.get("default").and_then(|d| d.as_bool()) == Some(true)
-                                {
-                                    "index-url"
-                                } else {
-                                    "extra-index-url"
-                                };
+                                let key =
+                                    if i.get("default").and_then(|d| d.as_bool()) == Some(true) {
+                                        "index-url"
+                                    } else {
+                                        "extra-index-url"
+                                    };
                                 cfg.settings.push(setting("uv", key, u, &path));
                             }
                         }
@@ -414,7 +415,8 @@ fn conda(ctx: &Ctx, interpreters: &[Interpreter], cfg: &mut Config) {
             Ok(doc) => {
                 if let Some(list) = doc.get("pkgs_dirs").and_then(|v| v.as_sequence()) {
                     for item in list.iter().filter_map(|v| v.as_str()) {
-                        cfg.settings.push(setting("conda", "pkgs_dirs", item, &path));
+                        cfg.settings
+                            .push(setting("conda", "pkgs_dirs", item, &path));
                     }
                 }
             }

@@ -73,10 +73,7 @@ impl Judge {
             "other"
         };
         let (readable, writable) = if ft.is_dir() {
-            (
-                self.may(meta, READ | EXEC),
-                self.may(meta, WRITE | EXEC),
-            )
+            (self.may(meta, READ | EXEC), self.may(meta, WRITE | EXEC))
         } else if ft.is_symlink() {
             // A link's own bits mean nothing; what matters is its directory.
             (true, true)
@@ -116,12 +113,10 @@ pub fn nearest_existing(ctx: &Ctx, path: &Path) -> Option<(PathBuf, Metadata)> {
 
 /// Every directory above `path` lets the user through (search permission).
 pub fn reachable(ctx: &Ctx, judge: &Judge, path: &Path) -> bool {
-    path.ancestors()
-        .skip(1)
-        .all(|a| match ctx.fs.metadata(a) {
-            Ok(m) => judge.may(&m, EXEC),
-            Err(_) => false,
-        })
+    path.ancestors().skip(1).all(|a| match ctx.fs.metadata(a) {
+        Ok(m) => judge.may(&m, EXEC),
+        Err(_) => false,
+    })
 }
 
 /// One line of `/proc/mounts`.
@@ -134,7 +129,8 @@ pub struct Mount {
 
 /// The host's mounts (the filesystems envdoctor reads, also under `--root`).
 pub fn mounts() -> Vec<Mount> {
-    let Ok((text, _)) = crate::fs::Fs::new("/").read_text_limited(Path::new("/proc/mounts"), 4 << 20)
+    let Ok((text, _)) =
+        crate::fs::Fs::new("/").read_text_limited(Path::new("/proc/mounts"), 4 << 20)
     else {
         return Vec::new();
     };
@@ -245,7 +241,12 @@ pub fn storage(
 
 /// HOME, TMPDIR (or /tmp) and the site-packages pip installs into for each
 /// environment.
-pub fn probe(ctx: &Ctx, judge: &Judge, mounts: &[Mount], interpreters: &[Interpreter]) -> Vec<Storage> {
+pub fn probe(
+    ctx: &Ctx,
+    judge: &Judge,
+    mounts: &[Mount],
+    interpreters: &[Interpreter],
+) -> Vec<Storage> {
     let mut out = Vec::new();
     if let Some(h) = ctx.home() {
         out.push(storage(ctx, judge, mounts, "home", "HOME", &h, None));

@@ -184,6 +184,7 @@ pub fn scan(out: &mut impl Write, snap: &Snapshot, verbose: bool) -> io::Result<
             }
         }
     }
+    caches(out, snap, verbose)?;
     if !snap.notes.is_empty() {
         writeln!(out, "\n{}", paint("Notes", S::new().bold()))?;
         for n in &snap.notes {
@@ -204,6 +205,58 @@ pub fn scan(out: &mut impl Write, snap: &Snapshot, verbose: bool) -> io::Result<
                 }
             )
     )
+}
+
+/// The caches (and with `--verbose` the settings read, already redacted).
+fn caches(out: &mut impl Write, snap: &Snapshot, verbose: bool) -> io::Result<()> {
+    if snap.caches.is_empty() && !verbose {
+        return Ok(());
+    }
+    writeln!(out, "\n{}", paint("Caches", S::new().bold()))?;
+    for c in &snap.caches {
+        let mut state = match (&c.disabled_by, &c.audit) {
+            (Some(d), _) => format!("disabled by {d}"),
+            (None, Some(a)) => format!(
+                "{} in {} entries{}",
+                crate::render::human_bytes(a.bytes),
+                a.entries,
+                a.bounded
+                    .as_deref()
+                    .map(|b| format!(", walk {b}"))
+                    .unwrap_or_default()
+            ),
+            (None, None) => "not created yet".into(),
+        };
+        if !c.environments.is_empty() {
+            state.push_str(&format!("; for {}", c.environments.join(", ")));
+        }
+        writeln!(
+            out,
+            "  {:<7} {}  {}",
+            c.tool,
+            c.path,
+            paint(format!("({}; {state})", c.source), S::new().dimmed())
+        )?;
+    }
+    if verbose && !snap.config.settings.is_empty() {
+        writeln!(out, "\n{}", paint("Settings", S::new().bold()))?;
+        for s in &snap.config.settings {
+            let section = s
+                .section
+                .as_deref()
+                .map(|x| format!("[{x}] "))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "  {:<7} {section}{} = {}  {}",
+                s.tool,
+                s.key,
+                s.value,
+                paint(format!("({})", s.source), S::new().dimmed())
+            )?;
+        }
+    }
+    Ok(())
 }
 
 #[derive(Tabled)]

@@ -44,18 +44,7 @@ fn describe_entry(e: &Entry) -> String {
 }
 
 fn bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    let mut v = n as f64;
-    let mut i = 0;
-    while v >= 1000.0 && i < UNITS.len() - 1 {
-        v /= 1000.0;
-        i += 1;
-    }
-    if i == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[i])
-    }
+    crate::render::human_bytes(n)
 }
 
 fn param_u64(ctx: &CheckCtx, key: &str, default: u64) -> u64 {
@@ -154,7 +143,11 @@ pub fn cache_not_writable(ctx: &CheckCtx) -> Vec<Hit> {
             ..Default::default()
         });
     }
-    for c in snap.caches.iter().filter(|c| c.disabled_by.is_none() && c.tool != "conda") {
+    for c in snap
+        .caches
+        .iter()
+        .filter(|c| c.disabled_by.is_none() && c.tool != "conda")
+    {
         let Some(n) = &c.nearest else { continue };
         if !passes_top(snap, c) {
             let (what, severity) = match c.tool.as_str() {
@@ -198,7 +191,10 @@ pub fn cache_not_writable(ctx: &CheckCtx) -> Vec<Hit> {
                 ""
             };
             let fix = if is_root(snap) && c.tool == "pip" && n.uid != 0 {
-                format!("Run pip as root with root's HOME: `sudo -H pip install ...`; {}", no_cache_fix("pip"))
+                format!(
+                    "Run pip as root with root's HOME: `sudo -H pip install ...`; {}",
+                    no_cache_fix("pip")
+                )
             } else {
                 match chown_target(snap, c) {
                     Some(dir) => format!("Give it back to `{user}`: `sudo chown -R {user}: {dir}`; {}", no_cache_fix(&c.tool)),
@@ -360,12 +356,12 @@ pub fn cache_owned_by_other_user(ctx: &CheckCtx) -> Vec<Hit> {
         };
         out.push(Hit {
             message: format!(
-                "{} of the {total_foreign} entries in {who}'s {} cache `{}` that belong to {}{sudo} cannot be written or read by {who}{}: {}. The tool's own check looks only at `{}` and passes; {what}",
-                a.blocked_other_owner,
+                "The {} cache `{}` of {who} holds {total_foreign} entries owned by {}{sudo}{}, and {who} cannot write or read {} of them: {}. The tool's own check looks only at `{}` and passes; {what}",
                 c.tool,
                 c.path,
                 owners.join(", "),
                 bounded(c),
+                a.blocked_other_owner,
                 list_paths(&foreign, 3),
                 c.path
             ),
@@ -487,7 +483,11 @@ pub fn low_disk_space(ctx: &CheckCtx) -> Vec<Hit> {
         let need = match s.role.as_str() {
             "cache" => need_cache,
             "tmp" => need_tmp,
-            "site-packages" if s.environment.as_deref().is_some_and(|e| targets.contains(&e)) => {
+            "site-packages"
+                if s.environment
+                    .as_deref()
+                    .is_some_and(|e| targets.contains(&e)) =>
+            {
                 need_site
             }
             _ => continue,
@@ -558,8 +558,14 @@ pub fn cache_large(ctx: &CheckCtx) -> Vec<Hit> {
         let (clean, docker) = match c.tool.as_str() {
             "pip" => ("pip cache purge", "pip install --no-cache-dir"),
             "uv" => ("uv cache prune", "uv pip install --no-cache"),
-            "poetry" => ("poetry cache clear --all PyPI", "POETRY_CACHE_DIR=/tmp/poetry-cache poetry install"),
-            _ => ("conda clean --all", "conda install ... && conda clean --all -y"),
+            "poetry" => (
+                "poetry cache clear --all PyPI",
+                "POETRY_CACHE_DIR=/tmp/poetry-cache poetry install",
+            ),
+            _ => (
+                "conda clean --all",
+                "conda install ... && conda clean --all -y",
+            ),
         };
         let at_least = if a.bounded.is_some() { "at least " } else { "" };
         out.push(Hit {
@@ -603,7 +609,10 @@ pub fn cache_stale_built_wheels(ctx: &CheckCtx) -> Vec<Hit> {
         }
         let mut by_project: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for w in &a.built_wheels {
-            let when = w.mtime.map(|t| format!(", built {}", date(t))).unwrap_or_default();
+            let when = w
+                .mtime
+                .map(|t| format!(", built {}", date(t)))
+                .unwrap_or_default();
             by_project
                 .entry(w.project.to_ascii_lowercase().replace('_', "-"))
                 .or_default()
@@ -655,12 +664,15 @@ pub fn cache_corrupt_entries(ctx: &CheckCtx) -> Vec<Hit> {
             _ => "installing from them fails with a zip error",
         };
         let more = if a.corrupt_count as usize > a.corrupt.len() {
-            format!("; `{}` clears the rest", match c.tool.as_str() {
-                "pip" => "pip cache purge",
-                "conda" => "conda clean --packages --tarballs",
-                "uv" => "uv cache clean",
-                _ => "rm -rf",
-            })
+            format!(
+                "; `{}` clears the rest",
+                match c.tool.as_str() {
+                    "pip" => "pip cache purge",
+                    "conda" => "conda clean --packages --tarballs",
+                    "uv" => "uv cache clean",
+                    _ => "rm -rf",
+                }
+            )
         } else {
             String::new()
         };
@@ -760,8 +772,14 @@ fn proxy_url_problem(v: &str) -> Option<String> {
     match url::Url::parse(&with_scheme) {
         Err(e) => Some(format!("does not parse as a URL ({e})")),
         Ok(u) if u.host_str().is_none_or(str::is_empty) => Some("has no host".into()),
-        Ok(u) if !["http", "https", "socks5", "socks5h", "socks4", "socks4a"].contains(&u.scheme()) => {
-            Some(format!("uses the scheme `{}`, which no Python tool understands as a proxy", u.scheme()))
+        Ok(u)
+            if !["http", "https", "socks5", "socks5h", "socks4", "socks4a"]
+                .contains(&u.scheme()) =>
+        {
+            Some(format!(
+                "uses the scheme `{}`, which no Python tool understands as a proxy",
+                u.scheme()
+            ))
         }
         Ok(_) => None,
     }
@@ -812,7 +830,10 @@ pub fn proxy_misconfigured(ctx: &CheckCtx) -> Vec<Hit> {
         .iter()
         .flat_map(|s| {
             let l = format!("{s}_proxy");
-            [cfg.last("proxy", &l), cfg.last("proxy", &l.to_ascii_uppercase())]
+            [
+                cfg.last("proxy", &l),
+                cfg.last("proxy", &l.to_ascii_uppercase()),
+            ]
         })
         .flatten()
         .collect();
