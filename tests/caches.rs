@@ -680,3 +680,147 @@ fn pip_cache_location_matches_pip() {
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), p("c-venv"));
 }
+
+/// uv's cache after `sudo uv`: uv does not fall back, it fails.
+#[test]
+fn uv_cache_with_root_owned_entries() {
+    let img = Image::new();
+    mkdir(&img.home, UID, 0o755);
+    let uv = mkdir(&img.home.join(".cache/uv"), UID, 0o755);
+    own(&img.home.join(".cache"), UID, 0o755);
+    mkdir(&uv.join("sdists-v9"), UID, 0o755);
+    write(&uv.join("sdists-v9/.git"), b"", 0, 0o600);
+    for (f, home, who) in both(&img) {
+        let hits = of(&f, "cache-owned-by-other-user");
+        assert_eq!(hits.len(), 1, "{who}: {f:#?}");
+        let msg = hits[0]["message"].as_str().unwrap();
+        assert!(
+            msg.contains(&format!(
+                "uv fails with \"failed to open file `{home}/.cache/uv/sdists-v9/.git`: Permission denied\""
+            )),
+            "{msg}"
+        );
+        assert_eq!(hits[0]["severity"], "error");
+        assert!(hits[0]["fix"].as_str().unwrap().contains("UV_NO_CACHE=1"));
+    }
+}
+
+/// conda writes to the first package cache it may write; a shared,
+/// root-owned one before it is normal, none at all is not.
+#[test]
+fn conda_pkgs_dirs_from_condarc() {
+    let img = Image::new();
+    mkdir(&img.home, UID, 0o755);
+    mkdir(&img.home.join("shared-pkgs/numpy-1.26.4-0"), 0, 0o755);
+    write(
+        &img.home.join(".condarc"),
+        b"pkgs_dirs:\n  - ~/shared-pkgs\n",
+        UID,
+        0o644,
+    );
+    for (f, home, who) in both(&img) {
+        let hits = of(&f, "cache-not-writable");
+        assert_eq!(hits.len(), 1, "{who}: {f:#?}");
+        let msg = hits[0]["message"].as_str().unwrap();
+        assert!(
+            msg.contains(&format!("`{home}/shared-pkgs`")) && msg.contains("NotWritableError"),
+            "{msg}"
+        );
+    }
+    write(
+        &img.home.join(".condarc"),
+        b"pkgs_dirs:\n  - ~/shared-pkgs\n  - ~/.conda/pkgs\n",
+        UID,
+        0o644,
+    );
+    for (f, _, who) in both(&img) {
+        assert!(ed4(&f).is_empty(), "{who}: {f:#?}");
+    }
+}
+
+/// A private mount namespace: a 1 MB tmpfs as TMPDIR and a read-only
+/// filesystem under the pip cache, gone when the command ends.
+fn in_mounts(sb: &Sandbox, mounts: &[(&str, &Path)], env: &[(&str, String)], args: &[&str]) -> Output {
+    let mut script = String::new();
+    for (opts, dir) in mounts {
+        std::fs::create_dir_all(dir).unwrap();
+        script.push_str(&format!("mount -t tmpfs -o {opts} tmpfs '{}' && ", dir.display()));
+    }
+    script.push_str("exec \"$@\"");
+    let mut c = Command::new("unshare");
+    c.args(["-m", "sh", "-c", &script, "sh"])
+        .arg(env!("CARGO_BIN_EXE_envdoctor"))
+        .args(args)
+        .env_clear()
+        .env("HOME", &sb.home)
+        .env("PATH", "/usr/bin:/bin")
+        .env("NO_COLOR", "1")
+        .current_dir(sb.dir.path());
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
+#[test]
+fn small_tmpfs_and_readonly_cache() {
+    let sb = Sandbox::new();
+    let small = sb.path("small-tmp");
+    let ro = sb.path("ro");
+    let out = in_mounts(
+        &sb,
+        &[("size=1m", &small), ("ro,size=1m", &ro)],
+        &[
+            ("TMPDIR", small.display().to_string()),
+            ("PIP_CACHE_DIR", ro.join("pip").display().to_string()),
+        ],
+        CHECK,
+    );
+    let f = findings(&out);
+    let low = of(&f, "low-disk-space");
+    assert_eq!(low.len(), 1, "{f:#?}");
+    let msg = low[0]["message"].as_str().unwrap();
+    assert!(
+        msg.contains(&format!("on `{}` (tmpfs: memory)", small.display()))
+            && msg.contains("TMPDIR")
+            && msg.contains("[Errno 28] No space left on device"),
+        "{msg}"
+    );
+    assert!(low[0]["fix"].as_str().unwrap().contains("export TMPDIR="));
+    let ro_hits = of(&f, "cache-readonly-filesystem");
+    assert_eq!(ro_hits.len(), 1, "{f:#?}");
+    let msg = ro_hits[0]["message"].as_str().unwrap();
+    assert!(
+        msg.contains(&format!("`{}/pip`", ro.display())) && msg.contains("[Errno 30] Read-only file system"),
+        "{msg}"
+    );
+    // Without the mounts the same settings are fine.
+    std::fs::create_dir_all(ro.join("pip")).unwrap();
+    let mut c = sb.envdoctor();
+    c.env("TMPDIR", &small)
+        .env("PIP_CACHE_DIR", ro.join("pip"))
+        .args(CHECK);
+    let f = findings(&c.output().unwrap());
+    assert!(ed4(&f).is_empty(), "{f:#?}");
+}
+
+#[test]
+fn large_cache_is_reported_as_info() {
+    let sb = Sandbox::new();
+    let body = sb.home.join(".cache/pip/http-v2/a/b/c.body");
+    std::fs::create_dir_all(body.parent().unwrap()).unwrap();
+    // A sparse file: its size is what counts, not the blocks it takes here.
+    std::fs::File::create(&body)
+        .unwrap()
+        .set_len(1_500_000_000)
+        .unwrap();
+    let f = sb.findings(&["--all"], "cache-large");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0]["severity"], "info");
+    let msg = f[0]["message"].as_str().unwrap();
+    assert!(msg.contains("holds 1.5 GB in 5 entries") && msg.contains("--no-cache-dir"), "{msg}");
+    // PIP_NO_CACHE_DIR: pip does not use it, nothing to say.
+    let mut sb = sb;
+    sb.set_env("PIP_NO_CACHE_DIR", "1");
+    assert!(sb.findings(&["--all"], "cache-large").is_empty());
+}

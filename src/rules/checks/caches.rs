@@ -445,8 +445,7 @@ pub fn cache_readonly_filesystem(ctx: &CheckCtx) -> Vec<Hit> {
                 "pip disables the cache with \"The cache has been disabled\"".to_string()
             } else {
                 format!(
-                    "{tool} fails with \"[Errno 30] Read-only file system: '{}'\"",
-                    s.path
+                    "{tool} fails with \"[Errno 30] Read-only file system\" (or \"os error 30\") as soon as it writes there"
                 )
             };
             (
