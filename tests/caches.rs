@@ -740,11 +740,19 @@ fn conda_pkgs_dirs_from_condarc() {
 
 /// A private mount namespace: a 1 MB tmpfs as TMPDIR and a read-only
 /// filesystem under the pip cache, gone when the command ends.
-fn in_mounts(sb: &Sandbox, mounts: &[(&str, &Path)], env: &[(&str, String)], args: &[&str]) -> Output {
+fn in_mounts(
+    sb: &Sandbox,
+    mounts: &[(&str, &Path)],
+    env: &[(&str, String)],
+    args: &[&str],
+) -> Output {
     let mut script = String::new();
     for (opts, dir) in mounts {
         std::fs::create_dir_all(dir).unwrap();
-        script.push_str(&format!("mount -t tmpfs -o {opts} tmpfs '{}' && ", dir.display()));
+        script.push_str(&format!(
+            "mount -t tmpfs -o {opts} tmpfs '{}' && ",
+            dir.display()
+        ));
     }
     script.push_str("exec \"$@\"");
     let mut c = Command::new("unshare");
@@ -791,7 +799,8 @@ fn small_tmpfs_and_readonly_cache() {
     assert_eq!(ro_hits.len(), 1, "{f:#?}");
     let msg = ro_hits[0]["message"].as_str().unwrap();
     assert!(
-        msg.contains(&format!("`{}/pip`", ro.display())) && msg.contains("[Errno 30] Read-only file system"),
+        msg.contains(&format!("`{}/pip`", ro.display()))
+            && msg.contains("[Errno 30] Read-only file system"),
         "{msg}"
     );
     // Without the mounts the same settings are fine.
@@ -818,7 +827,10 @@ fn large_cache_is_reported_as_info() {
     assert_eq!(f.len(), 1, "{f:#?}");
     assert_eq!(f[0]["severity"], "info");
     let msg = f[0]["message"].as_str().unwrap();
-    assert!(msg.contains("holds 1.5 GB in 5 entries") && msg.contains("--no-cache-dir"), "{msg}");
+    assert!(
+        msg.contains("holds 1.5 GB in 5 entries") && msg.contains("--no-cache-dir"),
+        "{msg}"
+    );
     // PIP_NO_CACHE_DIR: pip does not use it, nothing to say.
     let mut sb = sb;
     sb.set_env("PIP_NO_CACHE_DIR", "1");

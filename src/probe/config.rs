@@ -148,7 +148,7 @@ fn pip(ctx: &Ctx, interpreters: &[Interpreter], cfg: &mut Config) {
                         });
                     }
                 }
-                Err(e) => file.error = Some(e),
+                Err(e) => file.error = Some(redact::urls(&e)),
             }
         }
         cfg.files.push(file);
@@ -257,7 +257,7 @@ fn uv(ctx: &Ctx, cfg: &mut Config) {
                         }
                     }
                 }
-                Err(e) => file.error = Some(e),
+                Err(e) => file.error = Some(redact::urls(&e)),
             }
         }
         cfg.files.push(file);
@@ -326,7 +326,7 @@ fn poetry(ctx: &Ctx, cfg: &mut Config) {
                         cfg.settings.push(setting("poetry", "cache-dir", &v, &path));
                     }
                 }
-                Err(e) => file.error = Some(e),
+                Err(e) => file.error = Some(redact::urls(&e)),
             }
             cfg.files.push(file);
         }
@@ -420,7 +420,7 @@ fn conda(ctx: &Ctx, interpreters: &[Interpreter], cfg: &mut Config) {
                     }
                 }
             }
-            Err(e) => file.error = Some(e),
+            Err(e) => file.error = Some(redact::urls(&e)),
         }
         cfg.files.push(file);
     }

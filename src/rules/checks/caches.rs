@@ -76,7 +76,10 @@ fn used_caches(snap: &Snapshot) -> Vec<&CacheDir> {
             continue;
         }
         if c.tool == "conda" {
-            if conda_done || !passes_top(snap, c) {
+            // conda tries each in turn and writes to the first that takes a
+            // file: a read-only one is skipped too.
+            let read_only = cache_storage(snap, c).is_some_and(|s| s.read_only);
+            if conda_done || !passes_top(snap, c) || read_only {
                 continue;
             }
             conda_done = true;
@@ -86,12 +89,35 @@ fn used_caches(snap: &Snapshot) -> Vec<&CacheDir> {
     out
 }
 
+/// The storage facts (filesystem, free space) of a cache.
+fn cache_storage<'a>(snap: &'a Snapshot, c: &CacheDir) -> Option<&'a Storage> {
+    snap.storage
+        .iter()
+        .find(|s| s.role == "cache" && s.path == c.path)
+}
+
+/// Storage entries of the caches that are used (see [`used_caches`]); for
+/// conda, when none is usable, all of them (the failure is then conda's).
+fn used_cache_storage(snap: &Snapshot) -> Vec<&Storage> {
+    let used = used_caches(snap);
+    let conda_used = used.iter().any(|c| c.tool == "conda");
+    snap.caches
+        .iter()
+        .filter(|c| c.disabled_by.is_none())
+        .filter(|c| used.iter().any(|u| std::ptr::eq(*u, *c)) || (c.tool == "conda" && !conda_used))
+        .filter_map(|c| cache_storage(snap, c))
+        .collect()
+}
+
 /// Whether the tool's own check of the cache directory passes. pip's
 /// `check_path_owner`: the first existing ancestor must be writable (for
 /// root: owned by uid 0, the `sudo` without `-H` case).
 fn passes_top(snap: &Snapshot, c: &CacheDir) -> bool {
     let Some(n) = &c.nearest else { return false };
     if !c.reachable {
+        return false;
+    }
+    if n.kind != "dir" {
         return false;
     }
     if is_root(snap) && c.tool == "pip" {
@@ -170,12 +196,16 @@ pub fn cache_not_writable(ctx: &CheckCtx) -> Vec<Hit> {
                     Severity::Warning,
                 ),
             };
-            let place = if c.exists {
+            let place = if n.kind != "dir" {
+                format!("`{}` is a {}, not a directory", n.path, n.kind)
+            } else if c.exists {
                 format!("`{}` is {}", c.path, describe_entry(n))
-            } else if !c.reachable {
+            } else if !c.reachable || !n.readable {
                 format!(
-                    "`{}` does not exist and {who} cannot reach `{}`",
-                    c.path, n.path
+                    "{who} cannot reach `{}`: `{}` on the way is {}",
+                    c.path,
+                    n.path,
+                    describe_entry(n)
                 )
             } else {
                 format!(
@@ -424,10 +454,12 @@ pub fn home_unusable(ctx: &CheckCtx) -> Vec<Hit> {
 pub fn cache_readonly_filesystem(ctx: &CheckCtx) -> Vec<Hit> {
     let snap = ctx.snapshot;
     let mut out = Vec::new();
+    let caches = used_cache_storage(snap);
     for s in snap
         .storage
         .iter()
-        .filter(|s| (s.role == "cache" || s.role == "tmp") && s.read_only)
+        .filter(|s| s.role == "tmp" || caches.iter().any(|c| std::ptr::eq(*c, *s)))
+        .filter(|s| s.read_only)
     {
         let mount = s.mount_point.as_deref().unwrap_or("?");
         let fs_type = s.fs_type.as_deref().unwrap_or("?");
@@ -478,9 +510,10 @@ pub fn low_disk_space(ctx: &CheckCtx) -> Vec<Hit> {
     let targets: Vec<&str> = ctx.targets().map(|t| t.prefix.as_str()).collect();
     // What an install writes, grouped by the filesystem it lands on.
     let mut by_fs: BTreeMap<u64, (u64, Vec<&Storage>)> = BTreeMap::new();
+    let caches = used_cache_storage(snap);
     for s in &snap.storage {
         let need = match s.role.as_str() {
-            "cache" => need_cache,
+            "cache" if caches.iter().any(|c| std::ptr::eq(*c, s)) => need_cache,
             "tmp" => need_tmp,
             "site-packages"
                 if s.environment
