@@ -836,3 +836,150 @@ fn large_cache_is_reported_as_info() {
     sb.set_env("PIP_NO_CACHE_DIR", "1");
     assert!(sb.findings(&["--all"], "cache-large").is_empty());
 }
+
+/// The rules judge the snapshot alone: a support engineer re-checking the
+/// saved scan gets the same findings as the user.
+#[test]
+fn saved_snapshot_gives_the_same_verdicts() {
+    let img = Image::new();
+    mkdir(&img.home, UID, 0o755);
+    mkdir(&img.cache(), UID, 0o755);
+    own(&img.home.join(".cache"), UID, 0o755);
+    mkdir(&img.cache().join("wheels/ab"), 0, 0o755);
+    let scan = img.judged(&["scan", "--format", "json"]);
+    assert!(scan.status.success());
+    let file = img.sb.path("snapshot.json");
+    std::fs::write(&file, &scan.stdout).unwrap();
+    let direct = findings(&img.judged(CHECK));
+    let again = findings(&img.sb.run(&[
+        "check",
+        "--all",
+        "--format",
+        "json",
+        "--snapshot",
+        file.to_str().unwrap(),
+    ]));
+    assert!(!of(&direct, "cache-owned-by-other-user").is_empty());
+    assert_eq!(direct, again);
+}
+
+#[test]
+fn rule_names_and_codes_are_the_contract() {
+    let sb = Sandbox::new();
+    let (v, _) = sb.json(&["rules"]);
+    let rules = v.as_array().unwrap();
+    for (code, name, severity) in [
+        ("ED401", "cache-not-writable", "warning"),
+        ("ED402", "cache-owned-by-other-user", "error"),
+        ("ED403", "home-unusable", "warning"),
+        ("ED404", "cache-readonly-filesystem", "warning"),
+        ("ED405", "low-disk-space", "warning"),
+        ("ED406", "cache-large", "info"),
+        ("ED407", "site-packages-not-writable", "warning"),
+        ("ED408", "cache-stale-built-wheels", "info"),
+        ("ED409", "cache-corrupt-entries", "warning"),
+        ("ED410", "proxy-misconfigured", "warning"),
+    ] {
+        let r = rules
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap_or_else(|| panic!("no rule {name}"));
+        assert_eq!(
+            (r["code"].as_str(), r["severity"].as_str()),
+            (Some(code), Some(severity))
+        );
+        let doc = sb.run(&["explain", code]);
+        assert!(String::from_utf8_lossy(&doc.stdout).contains("Why is this bad?"));
+    }
+}
+
+/// Runs with a deadline: a FIFO opened for reading would block forever.
+fn run_deadline(mut cmd: Command, secs: u64) -> Output {
+    use std::time::{Duration, Instant};
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > Duration::from_secs(secs) {
+            child.kill().unwrap();
+            panic!("envdoctor hung on a hostile cache tree");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn hostile_caches_and_configs_never_panic_or_hang() {
+    use std::os::unix::ffi::OsStrExt;
+    let mut sb = Sandbox::new();
+    let pip = sb.home.join(".cache/pip");
+    std::fs::create_dir_all(pip.join("wheels/ab")).unwrap();
+    run_ok(Command::new("mkfifo").arg(pip.join("wheels/ab/fifo-1.0-py3-none-any.whl")));
+    std::os::unix::fs::symlink("loop", pip.join("loop")).unwrap();
+    std::os::unix::fs::symlink("..", pip.join("wheels/up")).unwrap();
+    let odd = std::ffi::OsStr::from_bytes(b"bad-\xff-1.0-py3-none-any.whl");
+    std::fs::write(pip.join("wheels").join(odd), b"PK\x05\x06").unwrap();
+    std::fs::write(
+        pip.join("wheels/short-1.0-py3-none-any.whl"),
+        b"PK\x05\x06\0\0",
+    )
+    .unwrap();
+    // An end record whose directory offset overflows when added up.
+    let mut rec = b"PK\x05\x06".to_vec();
+    rec.extend([0u8; 8]);
+    rec.extend(0xFFFF_FFFEu32.to_le_bytes());
+    rec.extend(0xFFFF_FFFEu32.to_le_bytes());
+    rec.extend([0u8; 2]);
+    std::fs::write(pip.join("wheels/huge-1.0-py3-none-any.whl"), &rec).unwrap();
+    // uv's cache is a FIFO, the config files are garbage or FIFOs.
+    std::fs::create_dir_all(sb.home.join(".cache")).unwrap();
+    run_ok(Command::new("mkfifo").arg(sb.home.join(".cache/uv")));
+    std::fs::create_dir_all(sb.home.join(".config/pip")).unwrap();
+    run_ok(Command::new("mkfifo").arg(sb.home.join(".config/pip/pip.conf")));
+    std::fs::create_dir_all(sb.home.join(".pip")).unwrap();
+    std::fs::write(
+        sb.home.join(".pip/pip.conf"),
+        [0xffu8, 0, b'[', b'\n', b'=', b'x'],
+    )
+    .unwrap();
+    std::fs::create_dir_all(sb.home.join(".config/uv")).unwrap();
+    std::fs::write(sb.home.join(".config/uv/uv.toml"), "cache-dir = [[[\n").unwrap();
+    std::fs::write(sb.home.join(".condarc"), "pkgs_dirs: {a: [\n\t- :").unwrap();
+    sb.set_env("https_proxy", "http://[::1");
+    sb.set_env(
+        "PIP_CONFIG_FILE",
+        sb.path("missing.conf").display().to_string(),
+    );
+    for args in [
+        vec!["scan", "--format", "json"],
+        vec!["check", "--all", "--format", "json"],
+        vec!["scan", "-v"],
+    ] {
+        let mut cmd = sb.envdoctor();
+        cmd.args(&args);
+        let out = run_deadline(cmd, 30);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    let f = sb.findings(&["--all"], "cache-corrupt-entries");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let paths = f[0]["paths"].to_string();
+    assert!(
+        paths.contains("short-1.0") && paths.contains("huge-1.0"),
+        "{paths}"
+    );
+    assert!(!paths.contains("fifo-1.0"), "{paths}");
+    let (v, _) = sb.json(&["scan"]);
+    let errors: Vec<&Value> = v["config"]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["error"].is_string())
+        .collect();
+    assert!(errors.len() >= 3, "{:#}", v["config"]);
+}
