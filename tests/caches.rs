@@ -983,3 +983,54 @@ fn hostile_caches_and_configs_never_panic_or_hang() {
         .collect();
     assert!(errors.len() >= 3, "{:#}", v["config"]);
 }
+
+/// `sudo pip` without `-H`: root with another user's HOME. pip's root
+/// check wants the cache owned by root, and disables it otherwise.
+#[test]
+fn root_with_another_users_home() {
+    let sb = Sandbox::new();
+    let home = mkdir(&sb.path("alice"), UID, 0o755);
+    mkdir(&home.join(".cache/pip/http"), UID, 0o755);
+    own(&home.join(".cache"), UID, 0o755);
+    own(&home.join(".cache/pip"), UID, 0o755);
+    let mut c = sb.envdoctor();
+    c.env("HOME", &home).args(CHECK);
+    let f = findings(&c.output().unwrap());
+    let hits = of(&f, "cache-not-writable");
+    assert_eq!(hits.len(), 1, "{f:#?}");
+    let msg = hits[0]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("`sudo` without `-H`") && msg.contains("The cache has been disabled"),
+        "{msg}"
+    );
+    assert!(hits[0]["fix"]
+        .as_str()
+        .unwrap()
+        .contains("sudo -H pip install"));
+    let out = Command::new(python("3.11"))
+        .args(["-m", "pip", "cache", "dir"])
+        .env_clear()
+        .env("HOME", &home)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("The cache has been disabled"));
+}
+
+#[test]
+fn http_proxy_without_https_proxy() {
+    let mut sb = Sandbox::new();
+    sb.set_env("http_proxy", "http://proxy.example.com:3128");
+    let f = sb.findings(&["--all"], "proxy-misconfigured");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert!(f[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("no `https_proxy`"));
+    assert!(f[0]["fix"]
+        .as_str()
+        .unwrap()
+        .contains("export https_proxy=\"$http_proxy\""));
+    // pip's own `proxy` setting covers https too.
+    sb.set_env("PIP_PROXY", "http://proxy.example.com:3128");
+    assert!(sb.findings(&["--all"], "proxy-misconfigured").is_empty());
+}
