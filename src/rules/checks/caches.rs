@@ -245,7 +245,7 @@ pub fn cache_not_writable(ctx: &CheckCtx) -> Vec<Hit> {
                 paths: vec![c.path.clone(), n.path.clone()],
                 fix,
                 severity: Some(severity),
-                ..Default::default()
+                environment: env_of(c),
             });
             continue;
         }
@@ -277,10 +277,19 @@ pub fn cache_not_writable(ctx: &CheckCtx) -> Vec<Hit> {
             paths: mine.iter().map(|e| e.path.clone()).collect(),
             fix: format!("`chmod -R u+rwX {}`; {}", c.path, no_cache_fix(&c.tool)),
             severity: Some(severity),
-            ..Default::default()
+            environment: env_of(c),
         });
     }
     out
+}
+
+/// The environment a cache belongs to, when only one environment's own
+/// config selects it.
+fn env_of(c: &CacheDir) -> Option<String> {
+    match c.environments.as_slice() {
+        [one] => Some(one.clone()),
+        _ => None,
+    }
 }
 
 fn cache_var(tool: &str) -> &'static str {
@@ -398,7 +407,7 @@ pub fn cache_owned_by_other_user(ctx: &CheckCtx) -> Vec<Hit> {
             paths: foreign.iter().map(|e| e.path.clone()).collect(),
             fix: format!("Give them back: `sudo chown -R {user}: {}`; {}", c.path, no_cache_fix(&c.tool)),
             severity: Some(severity),
-            ..Default::default()
+            environment: env_of(c),
         });
     }
     out
@@ -610,6 +619,7 @@ pub fn cache_large(ctx: &CheckCtx) -> Vec<Hit> {
             ),
             paths: vec![c.path.clone()],
             fix: format!("`{clean}` here; in a Dockerfile `RUN {docker} ...` (or a BuildKit cache mount: `RUN --mount=type=cache,target={} ...`)", c.path),
+            environment: env_of(c),
             ..Default::default()
         });
     }
@@ -669,6 +679,7 @@ pub fn cache_stale_built_wheels(ctx: &CheckCtx) -> Vec<Hit> {
             fix: format!(
                 "When a build setting changed, drop that project's wheel: `pip cache remove {first}` (or rebuild it once: `pip install --no-cache-dir --force-reinstall {first}`)"
             ),
+            environment: env_of(c),
             ..Default::default()
         });
     }
@@ -719,6 +730,7 @@ pub fn cache_corrupt_entries(ctx: &CheckCtx) -> Vec<Hit> {
             ),
             paths: a.corrupt.iter().map(|x| x.path.clone()).collect(),
             fix: format!("Delete them: `rm -f {}`{more}", quoted.join(" ")),
+            environment: env_of(c),
             ..Default::default()
         });
     }
