@@ -37,7 +37,11 @@ pub fn probe(
         c.exists = near.as_ref().is_some_and(|(p, m)| *p == path && m.is_dir());
         c.reachable = near.as_ref().is_some_and(|(p, _)| reachable(ctx, judge, p));
         c.nearest = near.as_ref().map(|(p, m)| judge.entry(p, m));
-        if c.exists {
+        // A conda package cache the user cannot write is a shared, read-only
+        // source for conda (often huge): conda writes elsewhere, so it is
+        // not walked.
+        let shared_conda = c.tool == "conda" && !c.nearest.as_ref().is_some_and(|n| n.writable);
+        if c.exists && !shared_conda {
             c.audit = Some(audit(ctx, judge, &c.tool, &path, MAX_ENTRIES, MAX_TIME));
         }
     });
