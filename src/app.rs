@@ -28,6 +28,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<u8, Error> {
         env: cli.global.env.clone(),
         exec: cli.global.exec,
         python: None,
+        skip_site_packages: false,
     };
     if opts.exec && opts.root.is_some() {
         return Err(Error::Usage(
@@ -88,15 +89,23 @@ fn set_color(choice: ColorChoice) {
 }
 
 fn check(out: &mut impl Write, opts: &Options, a: &CheckArgs) -> Result<u8, Error> {
-    let snap = match &a.snapshot {
+    let mut snap = match &a.snapshot {
         Some(path) => load_snapshot(path)?,
         None => {
             let mut opts = opts.clone();
             opts.python = a.python.clone();
+            opts.skip_site_packages = true;
             probe::scan(&opts)?
         }
     };
     let selection = select(&snap, a)?;
+    if a.snapshot.is_none() {
+        // Only the targets' site-packages: `check` stays fast on a machine
+        // with hundreds of environments.
+        let mut opts = opts.clone();
+        opts.python = a.python.clone();
+        probe::read_site_packages(&opts, &mut snap, &selection.targets)?;
+    }
     let catalog = Catalog::builtin();
     let findings = rules::run(&catalog, &snap, &selection, &Settings::default());
     let summary = render::Summary::new(&snap, &selection, &findings);

@@ -43,6 +43,16 @@ pub struct Snapshot {
     /// filesystem each lives on.
     #[serde(default)]
     pub storage: Vec<Storage>,
+    /// Every site directory read (site-packages, dist-packages, the user site,
+    /// PYTHONPATH and `.pth`-added directories), once each, keyed by `path`:
+    /// interpreters whose `sys_path` lists the same path share it. `scan`
+    /// reads those of every interpreter; `check` only those of its targets.
+    #[serde(default)]
+    pub site_dirs: Vec<SiteDir>,
+    /// The `EXTERNALLY-MANAGED` (PEP 668) files found in the standard library
+    /// directories of the interpreters whose site dirs were read.
+    #[serde(default)]
+    pub externally_managed: Vec<String>,
     /// What the probes could not read: never a finding on its own, but shown.
     #[serde(default)]
     pub notes: Vec<Note>,
@@ -287,7 +297,175 @@ pub struct ExecResult {
     pub error: Option<String>,
 }
 
+/// One directory on sys.path that is not the standard library, as pip's and
+/// importlib's view of it: the distributions installed in it and the
+/// top-level import names it provides.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SiteDir {
+    pub path: String,
+    /// Why it could not be listed (then everything else is empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// `*.dist-info`, `*.egg-info` (dir or file), `*.egg-link`, and a `.egg`
+    /// entry's own `EGG-INFO`, in directory order.
+    #[serde(default)]
+    pub distributions: Vec<Distribution>,
+    /// Names starting with `~` left by an interrupted uninstall or upgrade
+    /// (pip: "Ignoring invalid distribution -ensorflow").
+    #[serde(default)]
+    pub leftovers: Vec<String>,
+    #[serde(default)]
+    pub pth_files: Vec<PthFile>,
+    /// Top-level import names provided by entries of this directory.
+    #[serde(default)]
+    pub modules: Vec<Module>,
+    /// Files that two or more distributions' RECORDs (or `installed-files.txt`)
+    /// both list: the later install overwrote the earlier one's files.
+    #[serde(default)]
+    pub shared_files: Vec<SharedFiles>,
+}
+
+/// An installed distribution, as its metadata directory describes it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Distribution {
+    /// The metadata directory or file (`.../numpy-1.26.4.dist-info`).
+    pub path: String,
+    pub format: DistFormat,
+    /// `Name:` as written in METADATA / PKG-INFO (else from the directory name).
+    pub name: Option<String>,
+    /// PEP 503 normalised name (`tensorflow-gpu`).
+    pub normalized: Option<String>,
+    pub version: Option<String>,
+    /// `INSTALLER` (`pip`, `uv`, `conda`, `debian`...), when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub installer: Option<String>,
+    /// A `REQUESTED` file exists (installed on purpose, not as a dependency).
+    #[serde(default)]
+    pub requested: bool,
+    /// `Requires-Dist` lines as written (egg-info: from `requires.txt`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires_dist: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requires_python: Option<String>,
+    /// The METADATA / PKG-INFO file read (what conda-meta `files` lists).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata_file: Option<String>,
+    /// The RECORD (egg-info: `installed-files.txt`) file, when it exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record_file: Option<String>,
+    /// How many files RECORD lists.
+    #[serde(default)]
+    pub record_files: usize,
+    /// Top-level import names the distribution owns, from RECORD (else
+    /// `top_level.txt`): packages, modules, extension modules.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub top_level: Vec<String>,
+    /// `direct_url.json`'s `url`, credentials redacted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direct_url: Option<String>,
+    /// For editable installs (direct_url `editable`, `.egg-link`,
+    /// `__editable__` finders and .pth): where the source tree is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub editable: Option<Editable>,
+    /// `Tag:` lines of `WHEEL`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub wheel_tags: Vec<String>,
+    /// What is wrong with the metadata itself (missing METADATA or RECORD,
+    /// unparseable name or version, unreadable, oversized).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DistFormat {
+    #[default]
+    DistInfo,
+    /// An `*.egg-info` directory.
+    EggInfo,
+    /// An `*.egg-info` file (distutils' single PKG-INFO file).
+    EggInfoFile,
+    /// `*.egg-link` (setuptools `develop`): an editable install.
+    EggLink,
+    /// A `*.egg` directory on sys.path with its `EGG-INFO`.
+    Egg,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Editable {
+    /// The source directory the install points at.
+    pub target: String,
+    pub exists: bool,
+    /// Where the pointer was read: `direct_url.json`, the `.egg-link`, an
+    /// `__editable__` .pth or finder.
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct PthFile {
+    pub path: String,
+    /// Directory lines, resolved against the site dir, and whether they exist.
+    #[serde(default)]
+    pub dirs: Vec<PthDir>,
+    /// `import` lines: executed by site.py at startup, never here.
+    #[serde(default)]
+    pub import_lines: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct PthDir {
+    pub path: String,
+    pub exists: bool,
+}
+
+/// A top-level import name found on disk in a site dir.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Module {
+    /// The import name (`numpy`, `six`, `_cffi_backend`).
+    pub name: String,
+    pub kind: ModuleKind,
+    /// The directory entry providing it (`six.py`,
+    /// `_cffi_backend.cpython-311-x86_64-linux-gnu.so`).
+    pub file: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModuleKind {
+    /// A directory with `__init__`.
+    Package,
+    /// A directory without `__init__` (a PEP 420 namespace portion; merged,
+    /// never shadowing).
+    Namespace,
+    /// `name.py` / `name.pyc`.
+    Module,
+    /// `name.so`, `name.cpython-311-x86_64-linux-gnu.so`, `name.abi3.so`.
+    Extension,
+}
+
+/// Files listed by the RECORDs of several distributions of one site dir.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SharedFiles {
+    /// The `path`s of the distributions involved.
+    pub distributions: Vec<String>,
+    /// How many files they share (bytecode under `__pycache__` not counted).
+    pub count: usize,
+    /// How many of them are not a top-level package's `__init__.py` (old
+    /// namespace packages share only those).
+    pub beyond_init: usize,
+    /// The top-level import names the shared files are under.
+    pub top_level: Vec<String>,
+    /// A few of the shared files.
+    pub examples: Vec<String>,
+}
+
 impl Snapshot {
+    pub fn site_dir(&self, path: &str) -> Option<&SiteDir> {
+        self.site_dirs.iter().find(|d| d.path == path)
+    }
+
     /// The interpreter entry whose executable or an alias is `path`.
     pub fn interpreter_by_path(&self, path: &str) -> Option<(usize, &Interpreter)> {
         self.interpreters.iter().enumerate().find(|(_, i)| {

@@ -10,6 +10,7 @@ pub mod exec;
 pub mod host;
 pub mod interpreters;
 pub mod site;
+pub mod site_packages;
 pub mod version;
 
 use crate::fs::Fs;
@@ -81,6 +82,9 @@ pub struct Options {
     pub exec: bool,
     /// An interpreter or environment directory the user named (`--python`).
     pub python: Option<PathBuf>,
+    /// Leave site directories unread (`check` reads only its targets' later,
+    /// with [`read_site_packages`]).
+    pub skip_site_packages: bool,
 }
 
 /// What every probe reads from: the filesystem view, the environment it
@@ -234,6 +238,12 @@ pub fn scan(opts: &Options) -> Result<Snapshot, crate::Error> {
             None,
         ));
     }
+    let (site_dirs, externally_managed) = if opts.skip_site_packages {
+        Default::default()
+    } else {
+        let all: Vec<usize> = (0..interpreters.len()).collect();
+        site_packages::probe(&ctx, &interpreters, &all)
+    };
     let mut notes = ctx.notes.lock().map(|n| n.clone()).unwrap_or_default();
     notes.sort_by(|a, b| a.path.cmp(&b.path));
     notes.dedup_by(|a, b| a.path == b.path && a.message == b.message);
@@ -247,6 +257,35 @@ pub fn scan(opts: &Options) -> Result<Snapshot, crate::Error> {
         config,
         caches,
         storage,
+        site_dirs,
+        externally_managed,
         notes,
     })
+}
+
+/// Reads the site dirs of `targets` that `snap` does not hold yet (a
+/// snapshot from `scan` already has them all).
+pub fn read_site_packages(
+    opts: &Options,
+    snap: &mut Snapshot,
+    targets: &[usize],
+) -> Result<(), crate::Error> {
+    let ctx = Ctx::new(opts)?;
+    let (dirs, markers) = site_packages::probe(&ctx, &snap.interpreters, targets);
+    for d in dirs {
+        if snap.site_dir(&d.path).is_none() {
+            snap.site_dirs.push(d);
+        }
+    }
+    for m in markers {
+        if !snap.externally_managed.contains(&m) {
+            snap.externally_managed.push(m);
+        }
+    }
+    let notes = ctx.notes.lock().map(|n| n.clone()).unwrap_or_default();
+    snap.notes.extend(notes);
+    snap.notes.sort_by(|a, b| a.path.cmp(&b.path));
+    snap.notes
+        .dedup_by(|a, b| a.path == b.path && a.message == b.message);
+    Ok(())
 }

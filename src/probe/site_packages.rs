@@ -1,0 +1,919 @@
+//! Site directories as pip and importlib see them: every distribution's
+//! metadata (`*.dist-info`, `*.egg-info`, `*.egg-link`, `.egg`), `.pth` files,
+//! `~` leftovers, and the top-level import names each directory provides.
+//!
+//! Everything is read through [`Fs`](crate::fs::Fs) with a bound: a METADATA
+//! whose headers do not end within [`MAX_METADATA`] is a problem of that
+//! distribution, not a crash. Nothing is imported or executed: a `.pth`
+//! `import` line is counted, an `__editable__` finder is read as text.
+
+use super::Ctx;
+use crate::fs::display;
+use crate::redact;
+use crate::snapshot::{
+    DistFormat, Distribution, Editable, Interpreter, Module, ModuleKind, Origin, PthDir, PthFile,
+    SharedFiles, SiteDir,
+};
+use rayon::prelude::*;
+use regex::Regex;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::OnceLock;
+
+/// Core metadata headers end long before this; the body (the long
+/// description) is not needed and not read.
+pub const MAX_METADATA: u64 = 512 << 10;
+/// TensorFlow's RECORD is about 2 MB; anything far past that is not a RECORD.
+const MAX_RECORD: u64 = 32 << 20;
+/// Small files: INSTALLER, WHEEL, direct_url.json, top_level.txt, egg-link.
+const MAX_SMALL: u64 = 64 << 10;
+/// Shared files listed per group of overlapping distributions.
+const SHARED_EXAMPLES: usize = 5;
+
+/// Reads the site dirs on the sys.path of the interpreters `targets`
+/// (indexes into `interpreters`), each directory once, in parallel. Returns
+/// them in first-seen order, and the `EXTERNALLY-MANAGED` markers found in
+/// those interpreters' standard libraries.
+pub fn probe(
+    ctx: &Ctx,
+    interpreters: &[Interpreter],
+    targets: &[usize],
+) -> (Vec<SiteDir>, Vec<String>) {
+    let mut seen = HashSet::new();
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    let mut markers = BTreeSet::new();
+    for it in targets.iter().filter_map(|&i| interpreters.get(i)) {
+        for e in &it.sys_path {
+            if e.origin == Origin::Stdlib {
+                // The stdlib dir proper (`lib/python3.11`), not the zip or lib-dynload.
+                let p = Path::new(&e.path);
+                let is_std = p
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("python") && !n.ends_with(".zip"));
+                let marker = p.join("EXTERNALLY-MANAGED");
+                if is_std && e.exists && ctx.fs.is_file(&marker) {
+                    markers.insert(display(&marker));
+                }
+                continue;
+            }
+            if e.exists && seen.insert(e.path.clone()) {
+                dirs.push(PathBuf::from(&e.path));
+            }
+        }
+    }
+    let site_dirs = dirs.par_iter().map(|d| read_site_dir(ctx, d)).collect();
+    (site_dirs, markers.into_iter().collect())
+}
+
+/// What one directory entry is.
+enum Entry {
+    Dist(PathBuf, DistFormat),
+    Pth(PathBuf),
+    Leftover(String),
+    Module(Module),
+}
+
+pub fn read_site_dir(ctx: &Ctx, dir: &Path) -> SiteDir {
+    let mut out = SiteDir {
+        path: display(dir),
+        ..Default::default()
+    };
+    if !ctx.fs.is_dir(dir) {
+        // A zipped egg or a file on PYTHONPATH: zipimport territory, not a site dir.
+        return out;
+    }
+    let names = match ctx.fs.read_dir_names(dir) {
+        Ok(n) => n,
+        Err(e) => {
+            out.error = Some(format!("cannot list: {e}"));
+            ctx.note(dir, format!("cannot list this sys.path directory: {e}"));
+            return out;
+        }
+    };
+    let mut non_utf8 = 0usize;
+    let mut entries: Vec<Entry> = Vec::new();
+    if dir.extension().is_some_and(|e| e == "egg") {
+        let info = dir.join("EGG-INFO");
+        if ctx.fs.is_dir(&info) {
+            entries.push(Entry::Dist(info, DistFormat::Egg));
+        }
+    }
+    let classified: Vec<Option<Entry>> = names
+        .par_iter()
+        .map(|name| classify(ctx, dir, name))
+        .collect();
+    for (name, e) in names.iter().zip(classified) {
+        if name.to_str().is_none() {
+            non_utf8 += 1;
+            continue;
+        }
+        entries.extend(e);
+    }
+    if non_utf8 > 0 {
+        ctx.note(
+            dir,
+            format!("{non_utf8} entr(ies) with a name that is not UTF-8 were skipped (Python cannot import them either)"),
+        );
+    }
+
+    let mut dist_paths = Vec::new();
+    for e in entries {
+        match e {
+            Entry::Dist(p, f) => dist_paths.push((p, f)),
+            Entry::Pth(p) => out.pth_files.push(read_pth(ctx, dir, &p)),
+            Entry::Leftover(n) => out.leftovers.push(n),
+            Entry::Module(m) => out.modules.push(m),
+        }
+    }
+    let read: Vec<(Distribution, Vec<String>)> = dist_paths
+        .par_iter()
+        .map(|(p, f)| read_distribution(ctx, dir, p, *f))
+        .collect();
+    let mut files_of = Vec::with_capacity(read.len());
+    for (d, files) in read {
+        out.distributions.push(d);
+        files_of.push(files);
+    }
+    attach_editable_finders(ctx, dir, &mut out);
+    out.shared_files = shared_files(&out.distributions, &files_of);
+    out
+}
+
+fn classify(ctx: &Ctx, dir: &Path, name: &OsString) -> Option<Entry> {
+    let n = name.to_str()?;
+    let path = dir.join(name);
+    if n.starts_with('~') {
+        return Some(Entry::Leftover(n.to_string()));
+    }
+    if n.starts_with('.') || n == "__pycache__" {
+        return None;
+    }
+    if n.ends_with(".pth") {
+        return Some(Entry::Pth(path));
+    }
+    let meta = match ctx.fs.metadata(&path) {
+        Ok(m) => m,
+        Err(e) => {
+            if ctx.fs.symlink_metadata(&path).is_ok() {
+                ctx.note(&path, format!("cannot follow: {e}"));
+            }
+            return None;
+        }
+    };
+    let is_dir = meta.is_dir();
+    if n.ends_with(".dist-info") && is_dir {
+        return Some(Entry::Dist(path, DistFormat::DistInfo));
+    }
+    if n.ends_with(".egg-info") {
+        return Some(Entry::Dist(
+            path,
+            if is_dir {
+                DistFormat::EggInfo
+            } else {
+                DistFormat::EggInfoFile
+            },
+        ));
+    }
+    if n.ends_with(".egg-link") && meta.is_file() {
+        return Some(Entry::Dist(path, DistFormat::EggLink));
+    }
+    if is_dir {
+        if !is_identifier(n) {
+            return None;
+        }
+        let has_init = ["__init__.py", "__init__.pyc"]
+            .iter()
+            .any(|i| ctx.fs.is_file(&path.join(i)))
+            || has_extension_init(ctx, &path);
+        return Some(Entry::Module(Module {
+            name: n.to_string(),
+            kind: if has_init {
+                ModuleKind::Package
+            } else {
+                ModuleKind::Namespace
+            },
+            file: n.to_string(),
+        }));
+    }
+    if !meta.is_file() {
+        return None;
+    }
+    let (stem, kind) = if let Some(s) = n.strip_suffix(".py") {
+        (s, ModuleKind::Module)
+    } else if let Some(s) = n.strip_suffix(".pyc") {
+        (s, ModuleKind::Module)
+    } else if let Some(s) = n.strip_suffix(".so") {
+        (s.split('.').next().unwrap_or(s), ModuleKind::Extension)
+    } else {
+        return None;
+    };
+    if !is_identifier(stem) || (kind == ModuleKind::Module && stem.contains('.')) {
+        return None;
+    }
+    Some(Entry::Module(Module {
+        name: stem.to_string(),
+        kind,
+        file: n.to_string(),
+    }))
+}
+
+/// A package whose `__init__` is an extension module (rare; Cython builds).
+fn has_extension_init(ctx: &Ctx, pkg: &Path) -> bool {
+    // Only worth a listing when there is no `__init__.py`: most dirs without
+    // one are namespace portions or data.
+    ctx.fs.read_dir_names(pkg).is_ok_and(|names| {
+        names.iter().any(|n| {
+            n.to_str()
+                .is_some_and(|n| n.starts_with("__init__.") && n.ends_with(".so"))
+        })
+    })
+}
+
+pub fn is_identifier(s: &str) -> bool {
+    let mut c = s.chars();
+    matches!(c.next(), Some(f) if f == '_' || f.is_alphabetic())
+        && c.all(|c| c == '_' || c.is_alphanumeric())
+}
+
+/// PEP 503: lowercase, runs of `-`, `_`, `.` become one `-`.
+pub fn normalize(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut sep = false;
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            sep = true;
+            continue;
+        }
+        if sep && !out.is_empty() {
+            out.push('-');
+        }
+        sep = false;
+        out.extend(c.to_lowercase());
+    }
+    out
+}
+
+fn read_pth(ctx: &Ctx, dir: &Path, pth: &Path) -> PthFile {
+    let mut out = PthFile {
+        path: display(pth),
+        ..Default::default()
+    };
+    let text = match ctx.fs.read_text_limited(pth, crate::fs::MAX_TEXT) {
+        Ok((t, _)) => t,
+        Err(e) => {
+            out.error = Some(e.to_string());
+            ctx.note(pth, format!("cannot read .pth file: {e}"));
+            return out;
+        }
+    };
+    for line in text.lines() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        if line.starts_with("import ") || line.starts_with("import\t") {
+            out.import_lines += 1;
+            continue;
+        }
+        let p = crate::fs::normpath(&dir.join(line.trim_end()));
+        out.dirs.push(PthDir {
+            exists: ctx.fs.exists(&p),
+            path: display(&p),
+        });
+    }
+    out
+}
+
+/// Reads one distribution; also returns the files its RECORD lists (relative
+/// to the site dir, bytecode left out) for overlap detection.
+fn read_distribution(
+    ctx: &Ctx,
+    site: &Path,
+    path: &Path,
+    format: DistFormat,
+) -> (Distribution, Vec<String>) {
+    let mut d = Distribution {
+        path: display(path),
+        format,
+        ..Default::default()
+    };
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let (dir_name, dir_version) = name_version_from_file_name(&file_name);
+    let mut files = Vec::new();
+    match format {
+        DistFormat::DistInfo => {
+            let listing: HashSet<String> = match ctx.fs.read_dir_names(path) {
+                Ok(n) => n.into_iter().filter_map(|n| n.into_string().ok()).collect(),
+                Err(e) => {
+                    d.problems.push(format!("cannot list the directory: {e}"));
+                    HashSet::new()
+                }
+            };
+            let has = |f: &str| listing.contains(f);
+            if has("METADATA") {
+                read_metadata(ctx, &path.join("METADATA"), &mut d);
+            } else {
+                d.problems.push("no METADATA file".into());
+            }
+            if has("RECORD") {
+                let rec = path.join("RECORD");
+                d.record_file = Some(display(&rec));
+                read_record(ctx, &rec, None, &mut d, &mut files);
+            } else {
+                d.problems.push("no RECORD file".into());
+            }
+            if has("INSTALLER") {
+                d.installer = read_small(ctx, &path.join("INSTALLER"))
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty());
+            }
+            d.requested = has("REQUESTED");
+            if has("direct_url.json") {
+                read_direct_url(ctx, &path.join("direct_url.json"), &mut d);
+            }
+            if has("WHEEL") {
+                if let Some(t) = read_small(ctx, &path.join("WHEEL")) {
+                    d.wheel_tags = t
+                        .lines()
+                        .filter_map(|l| l.strip_prefix("Tag:"))
+                        .map(|t| t.trim().to_string())
+                        .collect();
+                }
+            }
+            if d.top_level.is_empty() && has("top_level.txt") {
+                d.top_level = top_level_txt(ctx, &path.join("top_level.txt"));
+            }
+        }
+        DistFormat::EggInfo | DistFormat::Egg => {
+            let pkg_info = path.join("PKG-INFO");
+            if ctx.fs.is_file(&pkg_info) {
+                read_metadata(ctx, &pkg_info, &mut d);
+            } else {
+                d.problems.push("no PKG-INFO file".into());
+            }
+            let installed = path.join("installed-files.txt");
+            if ctx.fs.is_file(&installed) {
+                d.record_file = Some(display(&installed));
+                read_record(ctx, &installed, Some(path), &mut d, &mut files);
+            }
+            let requires = path.join("requires.txt");
+            if ctx.fs.is_file(&requires) {
+                if let Some(t) = read_small(ctx, &requires) {
+                    d.requires_dist = requires_txt(&t);
+                }
+            }
+            if d.top_level.is_empty() {
+                d.top_level = top_level_txt(ctx, &path.join("top_level.txt"));
+            }
+            if let Some(i) = read_small(ctx, &path.join("INSTALLER")) {
+                d.installer = Some(i.trim().to_string()).filter(|s| !s.is_empty());
+            }
+        }
+        DistFormat::EggInfoFile => read_metadata(ctx, path, &mut d),
+        DistFormat::EggLink => read_egg_link(ctx, site, path, &mut d),
+    }
+    if d.name.is_none() {
+        d.name = dir_name.clone();
+    }
+    if d.version.is_none() && format != DistFormat::EggLink {
+        d.version = dir_version;
+    }
+    match d.name.as_deref() {
+        Some(n) => match pep508_rs::PackageName::from_str(n) {
+            Ok(p) => d.normalized = Some(p.to_string()),
+            Err(_) => d
+                .problems
+                .push(format!("the name `{n}` is not a valid distribution name")),
+        },
+        None => d.problems.push("no distribution name".into()),
+    }
+    if let Some(v) = d.version.as_deref() {
+        if pep440_rs::Version::from_str(v).is_err() {
+            d.problems
+                .push(format!("the version `{v}` is not a valid PEP 440 version"));
+        }
+    } else if format != DistFormat::EggLink {
+        d.problems.push("no version".into());
+    }
+    (d, files)
+}
+
+/// `numpy-1.26.4.dist-info` -> (`numpy`, `1.26.4`);
+/// `foo-1.0-py3.11.egg-info` -> (`foo`, `1.0`); `Foo.egg-link` -> (`Foo`, None).
+pub fn name_version_from_file_name(file_name: &str) -> (Option<String>, Option<String>) {
+    let stem = [".dist-info", ".egg-info", ".egg-link", ".egg"]
+        .iter()
+        .find_map(|s| file_name.strip_suffix(s))
+        .unwrap_or(file_name);
+    if stem == "EGG-INFO" {
+        return (None, None);
+    }
+    let mut parts = stem.splitn(3, '-');
+    let name = parts.next().filter(|s| !s.is_empty()).map(str::to_string);
+    let version = parts.next().filter(|s| !s.is_empty()).map(str::to_string);
+    (name, version)
+}
+
+fn read_small(ctx: &Ctx, p: &Path) -> Option<String> {
+    ctx.fs.read_text_limited(p, MAX_SMALL).ok().map(|(t, _)| t)
+}
+
+fn top_level_txt(ctx: &Ctx, p: &Path) -> Vec<String> {
+    let Some(t) = read_small(ctx, p) else {
+        return Vec::new();
+    };
+    let mut v: Vec<String> = t
+        .lines()
+        .map(|l| l.trim().split('/').next().unwrap_or("").to_string())
+        .filter(|l| is_identifier(l))
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Core metadata: RFC 822 headers up to the first blank line.
+fn read_metadata(ctx: &Ctx, p: &Path, d: &mut Distribution) {
+    d.metadata_file = Some(display(p));
+    let fname = p
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let bytes = match ctx.fs.read_head(p, MAX_METADATA) {
+        Ok(b) => b,
+        Err(e) => {
+            d.problems.push(format!("cannot read {fname}: {e}"));
+            return;
+        }
+    };
+    if bytes.is_empty() {
+        d.problems.push(format!("{fname} is empty"));
+        return;
+    }
+    if bytes.contains(&0) {
+        d.problems
+            .push(format!("{fname} is binary data, not core metadata"));
+        return;
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    let mut ended = false;
+    let mut bad_lines = 0usize;
+    let mut current: Option<(String, String)> = None;
+    let mut headers: Vec<(String, String)> = Vec::new();
+    for line in text.split('\n') {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.is_empty() {
+            ended = true;
+            break;
+        }
+        if line.starts_with([' ', '\t']) {
+            if let Some((_, v)) = current.as_mut() {
+                v.push('\n');
+                v.push_str(line.trim());
+            }
+            continue;
+        }
+        if let Some(h) = current.take() {
+            headers.push(h);
+        }
+        match line.split_once(':') {
+            Some((k, v))
+                if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') =>
+            {
+                current = Some((k.to_ascii_lowercase(), v.trim().to_string()));
+            }
+            _ => bad_lines += 1,
+        }
+    }
+    let complete = ended || (bytes.len() as u64) < MAX_METADATA;
+    if !complete {
+        d.problems.push(format!(
+            "{fname} headers do not end within {} KiB; not read further",
+            MAX_METADATA >> 10
+        ));
+        // The last header may be cut: drop it.
+        current = None;
+    }
+    if let Some(h) = current.take() {
+        headers.push(h);
+    }
+    if bad_lines > 0 && headers.is_empty() {
+        d.problems.push(format!(
+            "{fname} is not core metadata (no `Key: value` headers)"
+        ));
+        return;
+    }
+    for (k, v) in headers {
+        match k.as_str() {
+            "name" => d.name = Some(v),
+            "version" => d.version = Some(v),
+            "requires-dist" => d.requires_dist.push(v),
+            "requires-python" if !v.is_empty() => d.requires_python = Some(v),
+            _ => {}
+        }
+    }
+    if d.name.is_none() {
+        d.problems.push(format!("{fname} has no `Name`"));
+    }
+    if d.version.is_none() {
+        d.problems.push(format!("{fname} has no `Version`"));
+    }
+}
+
+/// RECORD (CSV: path,hash,size) or `installed-files.txt` (one path a line,
+/// relative to the egg-info dir when `relative_to` is set).
+fn read_record(
+    ctx: &Ctx,
+    p: &Path,
+    relative_to: Option<&Path>,
+    d: &mut Distribution,
+    files: &mut Vec<String>,
+) {
+    let fname = p
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let bytes = match ctx.fs.read_head(p, MAX_RECORD + 1) {
+        Ok(b) => b,
+        Err(e) => {
+            d.problems.push(format!("cannot read {fname}: {e}"));
+            return;
+        }
+    };
+    if bytes.len() as u64 > MAX_RECORD {
+        d.problems
+            .push(format!("{fname} is larger than {} MiB", MAX_RECORD >> 20));
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    // egg-info: paths relative to the egg-info dir, so `../pkg/x.py`.
+    let egg_prefix = relative_to
+        .and_then(|r| r.file_name())
+        .map(|n| n.to_string_lossy().into_owned());
+    let mut top = BTreeSet::new();
+    for line in text.lines() {
+        let raw = if relative_to.is_some() {
+            line.trim()
+        } else {
+            csv_first_field(line)
+        };
+        if raw.is_empty() {
+            continue;
+        }
+        d.record_files += 1;
+        let rel: String = match &egg_prefix {
+            Some(egg) => match raw.strip_prefix("../") {
+                Some(r) => r.to_string(),
+                None => format!("{egg}/{raw}"),
+            },
+            None => raw.to_string(),
+        };
+        let rel = crate::fs::normpath(Path::new(&rel));
+        let rel = rel.to_string_lossy();
+        if rel.starts_with("..") || rel.starts_with('/') {
+            continue; // scripts and data outside the site dir
+        }
+        if rel.contains("__pycache__/") || rel.ends_with(".pyc") && rel.contains('/') {
+            continue;
+        }
+        let first = rel.split('/').next().unwrap_or("");
+        let is_file_at_top = !rel.contains('/');
+        if let Some(name) = top_level_name(first, is_file_at_top) {
+            top.insert(name);
+        }
+        if first.ends_with(".dist-info") || first.ends_with(".egg-info") {
+            continue;
+        }
+        files.push(rel.into_owned());
+    }
+    d.top_level = top.into_iter().collect();
+}
+
+fn top_level_name(first: &str, is_file: bool) -> Option<String> {
+    if first.ends_with(".dist-info")
+        || first.ends_with(".egg-info")
+        || first.ends_with(".data")
+        || first == "__pycache__"
+    {
+        return None;
+    }
+    if !is_file {
+        return is_identifier(first).then(|| first.to_string());
+    }
+    let stem = first
+        .strip_suffix(".py")
+        .or_else(|| first.strip_suffix(".pyc"))
+        .or_else(|| {
+            first
+                .strip_suffix(".so")
+                .map(|s| s.split('.').next().unwrap_or(s))
+        })?;
+    is_identifier(stem).then(|| stem.to_string())
+}
+
+/// The first CSV field (quoted when it holds a comma).
+fn csv_first_field(line: &str) -> &str {
+    if let Some(rest) = line.strip_prefix('"') {
+        // `""` inside a quoted field is a quote; paths almost never have one.
+        match rest
+            .find("\",")
+            .or_else(|| rest.strip_suffix('"').map(|r| r.len()))
+        {
+            Some(end) => &rest[..end],
+            None => rest,
+        }
+    } else {
+        line.split(',').next().unwrap_or("")
+    }
+}
+
+/// `requires.txt` of an egg-info as Requires-Dist strings: `[extra]`,
+/// `[:marker]` and `[extra:marker]` sections become markers.
+pub fn requires_txt(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut marker: Option<String> = None;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some(sec) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            let (extra, m) = sec.split_once(':').unwrap_or((sec, ""));
+            let mut parts = Vec::new();
+            if !m.trim().is_empty() {
+                parts.push(format!("({})", m.trim()));
+            }
+            if !extra.trim().is_empty() {
+                parts.push(format!("extra == \"{}\"", extra.trim()));
+            }
+            marker = (!parts.is_empty()).then(|| parts.join(" and "));
+            continue;
+        }
+        match &marker {
+            Some(m) => out.push(format!("{line} ; {m}")),
+            None => out.push(line.to_string()),
+        }
+    }
+    out
+}
+
+fn read_direct_url(ctx: &Ctx, p: &Path, d: &mut Distribution) {
+    let Some(text) = read_small(ctx, p) else {
+        d.problems.push("cannot read direct_url.json".into());
+        return;
+    };
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
+        d.problems.push("direct_url.json is not JSON".into());
+        return;
+    };
+    let Some(url) = v.get("url").and_then(|u| u.as_str()) else {
+        return;
+    };
+    d.direct_url = Some(redact::urls(url));
+    let editable = v
+        .get("dir_info")
+        .and_then(|i| i.get("editable"))
+        .and_then(|e| e.as_bool())
+        .unwrap_or(false);
+    if editable {
+        if let Some(target) = file_url_path(url) {
+            d.editable = Some(Editable {
+                exists: ctx.fs.is_dir(Path::new(&target)),
+                target,
+                source: display(p),
+            });
+        }
+    }
+}
+
+/// `file:///home/u/src/x` -> `/home/u/src/x` (percent-escapes decoded).
+pub fn file_url_path(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("file://")?;
+    let rest = rest.strip_prefix("localhost").unwrap_or(rest);
+    if !rest.starts_with('/') {
+        return None;
+    }
+    let b = rest.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Ok(x) = u8::from_str_radix(&rest[i + 1..i + 3], 16) {
+                out.push(x);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    Some(String::from_utf8_lossy(&out).into_owned())
+}
+
+fn read_egg_link(ctx: &Ctx, site: &Path, p: &Path, d: &mut Distribution) {
+    let Some(text) = read_small(ctx, p) else {
+        d.problems.push("cannot read the .egg-link file".into());
+        return;
+    };
+    let Some(first) = text.lines().next().map(str::trim).filter(|l| !l.is_empty()) else {
+        d.problems.push("the .egg-link file is empty".into());
+        return;
+    };
+    let target = crate::fs::normpath(&site.join(first));
+    let exists = ctx.fs.is_dir(&target);
+    d.editable = Some(Editable {
+        target: display(&target),
+        exists,
+        source: display(p),
+    });
+    if !exists {
+        return;
+    }
+    // The project's own egg-info carries the version.
+    if let Ok(names) = ctx.fs.read_dir_names(&target) {
+        for n in names {
+            let Some(n) = n.to_str() else { continue };
+            if n.ends_with(".egg-info") {
+                let pkg_info = target.join(n).join("PKG-INFO");
+                let mut tmp = Distribution::default();
+                read_metadata(ctx, &pkg_info, &mut tmp);
+                if tmp.name.is_some() {
+                    d.name = tmp.name;
+                    d.version = tmp.version;
+                    d.requires_dist = tmp.requires_dist;
+                    d.metadata_file = tmp.metadata_file;
+                    if let Some(t) = read_small(ctx, &target.join(n).join("requires.txt")) {
+                        d.requires_dist = requires_txt(&t);
+                    }
+                }
+                break;
+            }
+        }
+    }
+}
+
+/// PEP 660 editables installed by setuptools: `__editable___NAME_VER_finder.py`
+/// maps import names to source dirs. A distribution whose direct_url was
+/// unreadable still gets its target from there.
+fn attach_editable_finders(ctx: &Ctx, dir: &Path, out: &mut SiteDir) {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        Regex::new(r#"['"]([^'"]+)['"]\s*:\s*['"]([^'"]+)['"]"#).expect("static regex")
+    });
+    let finders: Vec<&Module> = out
+        .modules
+        .iter()
+        .filter(|m| m.name.starts_with("__editable___") && m.name.ends_with("_finder"))
+        .collect();
+    let mut mapped: BTreeMap<String, (String, String)> = BTreeMap::new();
+    for m in finders {
+        let p = dir.join(&m.file);
+        let Some(text) = read_small(ctx, &p) else {
+            continue;
+        };
+        let Some(start) = text.find("MAPPING") else {
+            continue;
+        };
+        let body = &text[start..];
+        let body = &body[..body.find('}').unwrap_or(body.len())];
+        for c in re.captures_iter(body) {
+            mapped.insert(c[1].to_string(), (c[2].to_string(), display(&p)));
+        }
+    }
+    if mapped.is_empty() {
+        return;
+    }
+    for d in &mut out.distributions {
+        if d.editable.is_some() {
+            continue;
+        }
+        for t in &d.top_level {
+            if let Some((target, source)) = mapped.get(t) {
+                d.editable = Some(Editable {
+                    exists: ctx.fs.exists(Path::new(target)),
+                    target: target.clone(),
+                    source: source.clone(),
+                });
+                break;
+            }
+        }
+    }
+}
+
+/// Files listed by several distributions' RECORDs, grouped by the set of
+/// distributions sharing them.
+fn shared_files(dists: &[Distribution], files_of: &[Vec<String>]) -> Vec<SharedFiles> {
+    let mut owner: HashMap<&str, usize> = HashMap::new();
+    let mut groups: BTreeMap<Vec<usize>, Vec<&str>> = BTreeMap::new();
+    let mut multi: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, files) in files_of.iter().enumerate() {
+        for f in files {
+            match owner.get(f.as_str()) {
+                None => {
+                    owner.insert(f, i);
+                }
+                Some(&first) if first != i => {
+                    let e = multi.entry(f).or_insert_with(|| vec![first]);
+                    if !e.contains(&i) {
+                        e.push(i);
+                    }
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    for (f, mut owners) in multi {
+        owners.sort();
+        groups.entry(owners).or_default().push(f);
+    }
+    groups
+        .into_iter()
+        .map(|(owners, mut files)| {
+            files.sort();
+            let is_init = |f: &&str| {
+                let mut parts = f.split('/');
+                parts.next();
+                parts.next() == Some("__init__.py") && parts.next().is_none()
+            };
+            let beyond_init = files.iter().filter(|f| !is_init(f)).count();
+            let top_level: BTreeSet<String> = files
+                .iter()
+                .filter_map(|f| {
+                    let first = f.split('/').next().unwrap_or("");
+                    top_level_name(first, !f.contains('/'))
+                })
+                .collect();
+            let mut examples: Vec<String> = files
+                .iter()
+                .filter(|f| !is_init(f))
+                .chain(files.iter().filter(|f| is_init(f)))
+                .take(SHARED_EXAMPLES)
+                .map(|f| f.to_string())
+                .collect();
+            examples.sort();
+            SharedFiles {
+                distributions: owners.iter().map(|&i| dists[i].path.clone()).collect(),
+                count: files.len(),
+                beyond_init,
+                top_level: top_level.into_iter().collect(),
+                examples,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_versions_from_dir_names() {
+        assert_eq!(
+            name_version_from_file_name("numpy-1.26.4.dist-info"),
+            (Some("numpy".into()), Some("1.26.4".into()))
+        );
+        assert_eq!(
+            name_version_from_file_name("foo-1.0-py3.11.egg-info"),
+            (Some("foo".into()), Some("1.0".into()))
+        );
+        assert_eq!(
+            name_version_from_file_name("Foo.egg-link"),
+            (Some("Foo".into()), None)
+        );
+    }
+
+    #[test]
+    fn pep503() {
+        assert_eq!(normalize("TensorFlow_GPU"), "tensorflow-gpu");
+        assert_eq!(normalize("zope.interface"), "zope-interface");
+        assert_eq!(normalize("a__-b"), "a-b");
+    }
+
+    #[test]
+    fn requires_txt_sections_become_markers() {
+        let r = requires_txt("six\n\n[:python_version < \"3\"]\nenum34\n\n[tests]\npytest>=6\n");
+        assert_eq!(
+            r,
+            vec![
+                "six".to_string(),
+                "enum34 ; (python_version < \"3\")".into(),
+                "pytest>=6 ; extra == \"tests\"".into()
+            ]
+        );
+    }
+
+    #[test]
+    fn record_fields_and_file_urls() {
+        assert_eq!(csv_first_field("a/b.py,sha256=x,12"), "a/b.py");
+        assert_eq!(csv_first_field("\"a,b/c.py\",sha256=x,1"), "a,b/c.py");
+        assert_eq!(
+            file_url_path("file:///home/u/my%20src").as_deref(),
+            Some("/home/u/my src")
+        );
+        assert_eq!(file_url_path("https://x/y"), None);
+    }
+}
