@@ -38,13 +38,27 @@ pub struct Summary {
 impl Summary {
     pub fn new(snap: &Snapshot, selection: &Selection, findings: &[Finding]) -> Summary {
         let count = |s| findings.iter().filter(|f| f.severity == s).count();
-        let _ = snap;
+        // Each distinct site dir visible to a target counts once.
+        let mut dirs = std::collections::HashSet::new();
+        for &i in &selection.targets {
+            if let Some(it) = snap.interpreters.get(i) {
+                for e in &it.sys_path {
+                    dirs.insert(e.path.as_str());
+                }
+            }
+        }
+        let distributions = snap
+            .site_dirs
+            .iter()
+            .filter(|d| dirs.contains(d.path.as_str()))
+            .map(|d| d.distributions.len())
+            .sum();
         Summary {
             errors: count(Severity::Error),
             warnings: count(Severity::Warning),
             infos: count(Severity::Info),
             environments: selection.targets.len(),
-            distributions: 0,
+            distributions,
         }
     }
 }

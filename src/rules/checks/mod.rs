@@ -3,7 +3,8 @@
 //! machine-wide (PATH, environment variables) or runs per environment.
 
 mod caches;
-mod environment;
+pub mod environment;
+pub mod packages;
 
 use super::{CheckCtx, Hit};
 use crate::snapshot::Interpreter;
@@ -70,6 +71,50 @@ pub static KINDS: &[(&str, Kind)] = &[
     (
         "proxy-misconfigured",
         Kind::Machine(caches::proxy_misconfigured),
+    ),
+    (
+        "shadowed-package",
+        Kind::Environment(packages::shadowed_package),
+    ),
+    (
+        "overlapping-distributions",
+        Kind::Environment(packages::overlapping_distributions),
+    ),
+    (
+        "tensorflow-variants-mixed",
+        Kind::Environment(packages::tensorflow_variants_mixed),
+    ),
+    (
+        "duplicate-distribution",
+        Kind::Environment(packages::duplicate_distribution),
+    ),
+    (
+        "invalid-distribution-leftover",
+        Kind::Environment(packages::invalid_distribution_leftover),
+    ),
+    (
+        "broken-distribution-metadata",
+        Kind::Environment(packages::broken_distribution_metadata),
+    ),
+    (
+        "dangling-editable",
+        Kind::Environment(packages::dangling_editable),
+    ),
+    (
+        "missing-dependency",
+        Kind::Environment(packages::missing_dependency),
+    ),
+    (
+        "incompatible-dependency",
+        Kind::Environment(packages::incompatible_dependency),
+    ),
+    (
+        "requires-python-mismatch",
+        Kind::Environment(packages::requires_python_mismatch),
+    ),
+    (
+        "pip-into-system-python",
+        Kind::Environment(packages::pip_into_system_python),
     ),
 ];
 

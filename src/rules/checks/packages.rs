@@ -1,0 +1,1042 @@
+//! Package checks: what is installed where, which copy `import` loads, and
+//! what is broken or conflicting. They read `site_dirs` through the target
+//! interpreter's sys.path, so a directory shared by several interpreters is
+//! judged for each one with its own order and its own markers.
+
+use super::environment::describe;
+use crate::rules::{CheckCtx, Hit, Severity};
+use crate::snapshot::{
+    DistFormat, Distribution, Interpreter, ModuleKind, Origin, SiteDir, Snapshot, SysPathEntry,
+};
+use pep440_rs::{Version, VersionSpecifiers};
+use pep508_rs::{ExtraName, MarkerEnvironment, MarkerEnvironmentBuilder, Requirement};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::str::FromStr;
+
+/// A site dir as one interpreter sees it: its place on sys.path and why.
+pub struct Layer<'a> {
+    pub entry: &'a SysPathEntry,
+    pub dir: &'a SiteDir,
+}
+
+/// The interpreter's non-stdlib sys.path entries that were read, in order.
+pub fn layers<'a>(snap: &'a Snapshot, it: &'a Interpreter) -> Vec<Layer<'a>> {
+    let by_path: HashMap<&str, &SiteDir> = snap
+        .site_dirs
+        .iter()
+        .map(|d| (d.path.as_str(), d))
+        .collect();
+    it.sys_path
+        .iter()
+        .filter(|e| e.origin != Origin::Stdlib)
+        .filter_map(|e| {
+            by_path
+                .get(e.path.as_str())
+                .map(|dir| Layer { entry: e, dir })
+        })
+        .collect()
+}
+
+/// The python to name in fixes.
+pub fn python_cmd(it: &Interpreter) -> String {
+    it.executable.clone().unwrap_or_else(|| "python".into())
+}
+
+pub fn version_of(d: &Distribution) -> &str {
+    d.version.as_deref().unwrap_or("(unknown version)")
+}
+
+/// "`tensorflow` 2.15.0"
+pub fn dist_label(d: &Distribution) -> String {
+    format!("`{}` {}", d.name.as_deref().unwrap_or("?"), version_of(d))
+}
+
+/// The distributions pip would see (`importlib.metadata`): the first of each
+/// normalised name along sys.path. Editable `.egg-link`s count like pip's
+/// legacy resolver counts them.
+pub fn installed<'a>(layers: &[Layer<'a>]) -> BTreeMap<&'a str, (&'a Distribution, usize)> {
+    let mut out: BTreeMap<&str, (&Distribution, usize)> = BTreeMap::new();
+    for (i, l) in layers.iter().enumerate() {
+        for d in &l.dir.distributions {
+            if let Some(n) = d.normalized.as_deref() {
+                out.entry(n).or_insert((d, i));
+            }
+        }
+    }
+    out
+}
+
+/// The marker environment of the target interpreter, from the snapshot.
+pub fn marker_env(snap: &Snapshot, it: &Interpreter) -> Option<MarkerEnvironment> {
+    let full = it.version.as_deref()?;
+    let (major, minor) = it.minor_version()?;
+    let short = format!("{major}.{minor}");
+    let full = if full.split('.').count() >= 3 {
+        full.to_string()
+    } else {
+        format!("{short}.0")
+    };
+    let os = snap.host.os.as_str();
+    let (sys_platform, platform_system, os_name) = match os {
+        "macos" => ("darwin", "Darwin", "posix"),
+        "windows" => ("win32", "Windows", "nt"),
+        "linux" | "" => ("linux", "Linux", "posix"),
+        other => (other, other, "posix"),
+    };
+    let arch = match snap.host.arch.as_str() {
+        "" => "x86_64",
+        a => a,
+    };
+    let (impl_name, platform_impl) = match it.implementation.as_str() {
+        "pypy" => ("pypy", "PyPy"),
+        _ => ("cpython", "CPython"),
+    };
+    MarkerEnvironment::try_from(MarkerEnvironmentBuilder {
+        implementation_name: impl_name,
+        implementation_version: &full,
+        os_name,
+        platform_machine: arch,
+        platform_python_implementation: platform_impl,
+        platform_release: "",
+        platform_system,
+        platform_version: "",
+        python_full_version: &full,
+        python_version: &short,
+        sys_platform,
+    })
+    .ok()
+}
+
+fn params_strs(ctx: &CheckCtx, key: &str) -> Vec<String> {
+    ctx.rule
+        .params
+        .get(key)
+        .and_then(|v| v.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn list_some(items: &[String], max: usize) -> String {
+    let mut s = items
+        .iter()
+        .take(max)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if items.len() > max {
+        s.push_str(&format!(" and {} more", items.len() - max));
+    }
+    s
+}
+
+fn file_name(p: &str) -> &str {
+    p.rsplit('/').next().unwrap_or(p)
+}
+
+// ---------------------------------------------------------------------------
+// Import resolution
+
+/// One provider of a top-level import name in one sys.path entry.
+pub struct Copy<'a> {
+    pub layer: usize,
+    pub name: &'a str,
+    pub kind: ModuleKind,
+    pub file: &'a str,
+    /// The distributions in that directory whose RECORD owns the name.
+    pub owners: Vec<&'a Distribution>,
+}
+
+/// Whether a file in a site dir can be imported by this interpreter: an
+/// extension module tagged for another Python version cannot.
+fn importable_by(file: &str, kind: ModuleKind, it: &Interpreter) -> bool {
+    if kind != ModuleKind::Extension {
+        return true;
+    }
+    let Some((major, minor)) = it.minor_version() else {
+        return true;
+    };
+    // name.cpython-311-x86_64-linux-gnu.so / name.abi3.so / name.so
+    let parts: Vec<&str> = file.split('.').collect();
+    if parts.len() < 3 {
+        return true;
+    }
+    let tag = parts[parts.len() - 2];
+    if tag == "abi3" {
+        return major == 3;
+    }
+    match tag.strip_prefix("cpython-") {
+        Some(rest) => {
+            let num = rest.split('-').next().unwrap_or("");
+            num == format!("{major}{minor}") || num == format!("{major}{minor}d")
+        }
+        None => !tag.starts_with("pypy") || it.implementation == "pypy",
+    }
+}
+
+/// Every importable copy of each top-level name, in sys.path order. Within
+/// one directory a package beats an extension module beats a `.py` (as
+/// importlib's FileFinder looks); namespace portions are kept apart because
+/// they merge instead of shadowing.
+pub fn copies<'a>(layers: &[Layer<'a>], it: &Interpreter) -> BTreeMap<&'a str, Vec<Copy<'a>>> {
+    let mut out: BTreeMap<&str, Vec<Copy>> = BTreeMap::new();
+    for (i, l) in layers.iter().enumerate() {
+        let mut best: BTreeMap<&str, (u8, &crate::snapshot::Module)> = BTreeMap::new();
+        for m in &l.dir.modules {
+            if !importable_by(&m.file, m.kind, it) {
+                continue;
+            }
+            let rank = match m.kind {
+                ModuleKind::Package => 0,
+                ModuleKind::Extension => 1,
+                ModuleKind::Module => 2,
+                ModuleKind::Namespace => 3,
+            };
+            match best.get(m.name.as_str()) {
+                Some((r, _)) if *r <= rank => {}
+                _ => {
+                    best.insert(&m.name, (rank, m));
+                }
+            }
+        }
+        for (name, (_, m)) in best {
+            let owners = l
+                .dir
+                .distributions
+                .iter()
+                .filter(|d| d.top_level.iter().any(|t| t == name))
+                .collect();
+            out.entry(name).or_default().push(Copy {
+                layer: i,
+                name,
+                kind: m.kind,
+                file: &m.file,
+                owners,
+            });
+        }
+    }
+    out
+}
+
+/// Which copy `import name` loads: the first regular package or module; a
+/// namespace package only when there is nothing else.
+pub fn winner(cs: &[Copy]) -> Option<usize> {
+    cs.iter()
+        .position(|c| c.kind != ModuleKind::Namespace)
+        .or(if cs.is_empty() { None } else { Some(0) })
+}
+
+/// Why entry `w` comes before entry `l` on this interpreter's sys.path.
+pub fn why_first(it: &Interpreter, w: &SysPathEntry, l: &SysPathEntry) -> String {
+    let conda = it.kind == crate::snapshot::Kind::Conda;
+    match w.origin {
+        Origin::Pythonpath => "`PYTHONPATH` entries come before every site directory".into(),
+        Origin::UserSite if l.origin == Origin::Site && !conda && !it.kind.is_virtual() => {
+            "site.py puts the user site before the interpreter's own site-packages".into()
+        }
+        Origin::UserSite if conda => {
+            "site.py puts the user site (`~/.local`) before a conda env's own site-packages".into()
+        }
+        Origin::UserSite => {
+            "site.py puts the user site before the base interpreter's site-packages".into()
+        }
+        Origin::Pth => format!(
+            "`{}` adds `{}` to sys.path right after its own site directory",
+            w.pth.as_deref().unwrap_or("a .pth file"),
+            w.path
+        ),
+        Origin::VenvSite => "a venv's own site-packages comes first".into(),
+        Origin::Site | Origin::Stdlib => format!(
+            "`{}` comes before `{}` in this interpreter's site directories",
+            w.path, l.path
+        ),
+    }
+}
+
+fn describe_copy(c: &Copy, layers: &[Layer]) -> String {
+    let l = &layers[c.layer];
+    let path = format!("{}/{}", l.entry.path, c.file);
+    match c.owners.first() {
+        Some(d) => format!(
+            "`{path}` ({}, {})",
+            dist_label(d),
+            l.entry.origin.describe()
+        ),
+        None => format!(
+            "`{path}` (no distribution owns it, {})",
+            l.entry.origin.describe()
+        ),
+    }
+}
+
+pub fn shadowed_package(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
+    let ignore = params_strs(ctx, "ignore_names");
+    let layers = layers(ctx.snapshot, it);
+    let all = copies(&layers, it);
+    // One finding per (winning dir + distribution, shadowed dir + distribution):
+    // setuptools shadows setuptools as `setuptools`, `pkg_resources` and
+    // `_distutils_hack` at once.
+    type Key = (usize, Option<String>, usize, Option<String>);
+    let mut groups: BTreeMap<Key, Vec<(&Copy, &Copy)>> = BTreeMap::new();
+    for (name, cs) in &all {
+        if ignore.iter().any(|i| {
+            i.strip_suffix('*')
+                .map_or(*name == i.as_str(), |p| name.starts_with(p))
+        }) {
+            continue;
+        }
+        let Some(wi) = winner(cs) else { continue };
+        let w = &cs[wi];
+        for l in cs.iter().skip(wi + 1) {
+            if l.kind == ModuleKind::Namespace {
+                continue;
+            }
+            let (we, le) = (layers[w.layer].entry, layers[l.layer].entry);
+            // A venv's own copy over its base's is what system-site venvs are for.
+            if we.origin == Origin::VenvSite && le.origin == Origin::Site {
+                continue;
+            }
+            let key = (
+                w.layer,
+                w.owners.first().map(|d| d.path.clone()),
+                l.layer,
+                l.owners.first().map(|d| d.path.clone()),
+            );
+            groups.entry(key).or_default().push((w, l));
+        }
+    }
+    let py = python_cmd(it);
+    let mut out = Vec::new();
+    for (_, pairs) in groups {
+        let (w, l) = pairs[0];
+        let names: Vec<String> = pairs.iter().map(|(w, _)| format!("`{}`", w.name)).collect();
+        let (we, le) = (layers[w.layer].entry, layers[l.layer].entry);
+        let wv = w.owners.first().and_then(|d| d.version.as_deref());
+        let lv = l.owners.first().and_then(|d| d.version.as_deref());
+        let differ = matches!((wv, lv), (Some(a), Some(b)) if a != b);
+        let severity = if differ {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
+        let consequence = if differ {
+            format!(
+                "`import {}` loads {} while the shadowed {} is what other tools may report",
+                w.name,
+                wv.unwrap_or("?"),
+                lv.unwrap_or("?")
+            )
+        } else {
+            "the shadowed copy is dead weight that pip may upgrade or report instead of the one in use".into()
+        };
+        let message = format!(
+            "{} in {} is shadowed: {} provide(s) {names} from {} first, so the copy in {} is never imported; {} ({consequence})",
+            match l.owners.first() {
+                Some(d) => dist_label(d),
+                None => format!("`{}`", l.name),
+            },
+            describe(it),
+            describe_copy(w, &layers),
+            we.origin.describe(),
+            describe_copy(l, &layers),
+            why_first(it, we, le),
+            names = list_some(&names, 6),
+        );
+        let wdist = w.owners.first();
+        let fix = match (we.origin, wdist) {
+            (Origin::Pythonpath, _) => format!(
+                "Remove `{}` from `PYTHONPATH` (or delete the copy there: `rm -rf {}/{}`)",
+                we.path, we.path, w.file
+            ),
+            (Origin::UserSite, Some(d)) => format!(
+                "`{py} -m pip uninstall -y {}` removes the user-site copy (the first one pip finds){}",
+                d.name.as_deref().unwrap_or(w.name),
+                if it.kind == crate::snapshot::Kind::Conda {
+                    "; or keep `~/.local` out of conda envs with `export PYTHONNOUSERSITE=1`"
+                } else {
+                    ""
+                }
+            ),
+            (Origin::Pth, _) => format!(
+                "Remove the line adding `{}` from `{}`, or uninstall the other copy: `{py} -m pip uninstall -y {}`",
+                we.path,
+                we.pth.as_deref().unwrap_or("the .pth file"),
+                l.owners
+                    .first()
+                    .and_then(|d| d.name.as_deref())
+                    .unwrap_or(l.name)
+            ),
+            (_, Some(d)) => format!(
+                "Keep one copy: `{py} -m pip uninstall -y {}` removes the first one on sys.path{}",
+                d.name.as_deref().unwrap_or(w.name),
+                if ctx
+                    .snapshot
+                    .externally_managed
+                    .iter()
+                    .any(|m| m.starts_with(it.base_prefix.as_deref().unwrap_or(&it.prefix)))
+                {
+                    " (add `--break-system-packages` for this externally managed Python)"
+                } else {
+                    ""
+                }
+            ),
+            (_, None) => format!("Delete the stray copy: `rm -rf {}/{}`", we.path, w.file),
+        };
+        out.push(Hit {
+            message,
+            paths: vec![
+                format!("{}/{}", we.path, w.file),
+                format!("{}/{}", le.path, l.file),
+            ],
+            fix,
+            severity: Some(severity),
+            ..Default::default()
+        });
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------
+// Files overwritten by another distribution
+
+fn find_dist<'a>(dir: &'a SiteDir, path: &str) -> Option<&'a Distribution> {
+    dir.distributions.iter().find(|d| d.path == path)
+}
+
+fn is_tf_variant(ctx: &CheckCtx, d: &Distribution, key: &str) -> bool {
+    let variants = params_strs(ctx, key);
+    d.normalized
+        .as_deref()
+        .is_some_and(|n| variants.iter().any(|v| v == n))
+}
+
+pub fn overlapping_distributions(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
+    let py = python_cmd(it);
+    let mut out = Vec::new();
+    for l in layers(ctx.snapshot, it) {
+        for s in &l.dir.shared_files {
+            if s.beyond_init == 0 {
+                continue;
+            }
+            let dists: Vec<&Distribution> = s
+                .distributions
+                .iter()
+                .filter_map(|p| find_dist(l.dir, p))
+                .collect();
+            if dists.len() < 2
+                || dists
+                    .iter()
+                    .all(|d| is_tf_variant(ctx, d, "left_to_tensorflow_variants_mixed"))
+            {
+                continue;
+            }
+            let same_version = dists.windows(2).all(|w| w[0].version == w[1].version);
+            let labels: Vec<String> = dists.iter().map(|d| dist_label(d)).collect();
+            let tops: Vec<String> = s.top_level.iter().map(|t| format!("`{t}/`")).collect();
+            let names: Vec<&str> = dists.iter().filter_map(|d| d.name.as_deref()).collect();
+            out.push(Hit {
+                message: format!(
+                    "{} in `{}` write the same {} file(s) under {} (e.g. `{}`): whichever was installed last overwrote the other's files, so the installed code matches neither's metadata; uninstalling one will break the other",
+                    labels.join(" and "),
+                    l.dir.path,
+                    s.count,
+                    if tops.is_empty() { "the site directory".to_string() } else { tops.join(", ") },
+                    s.examples.first().map(String::as_str).unwrap_or("?"),
+                ),
+                paths: s.distributions.clone(),
+                fix: format!(
+                    "Keep one of them: `{py} -m pip uninstall -y {}` then `{py} -m pip install --force-reinstall --no-deps {}`",
+                    names.join(" "),
+                    names.first().copied().unwrap_or("<package>")
+                ),
+                severity: Some(if same_version { Severity::Warning } else { Severity::Error }),
+                ..Default::default()
+            });
+        }
+    }
+    out
+}
+
+pub fn tensorflow_variants_mixed(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
+    // Shim pairs: `tensorflow` is a thin package over `tensorflow-intel`
+    // (Windows, 2.10-2.18) and `tensorflow-cpu-aws` (Linux aarch64); from
+    // 2.13 `tensorflow-macos` is a thin package over `tensorflow`.
+    let shims: Vec<Vec<String>> = ctx
+        .rule
+        .params
+        .get("shim_pairs")
+        .and_then(|v| v.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|p| p.as_array())
+                .map(|p| {
+                    p.iter()
+                        .filter_map(|s| s.as_str().map(str::to_string))
+                        .collect()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let py = python_cmd(it);
+    let mut out = Vec::new();
+    for l in layers(ctx.snapshot, it) {
+        let tf: Vec<&Distribution> = l
+            .dir
+            .distributions
+            .iter()
+            .filter(|d| is_tf_variant(ctx, d, "variants"))
+            .collect();
+        let mut names: Vec<&str> = tf.iter().filter_map(|d| d.normalized.as_deref()).collect();
+        names.sort();
+        names.dedup();
+        if names.len() < 2 {
+            continue;
+        }
+        let same_version = tf.windows(2).all(|w| w[0].version == w[1].version);
+        let is_shim_pair = names.len() == 2
+            && shims.iter().any(|p| {
+                p.len() == 2 && names.contains(&p[0].as_str()) && names.contains(&p[1].as_str())
+            });
+        if same_version && is_shim_pair {
+            continue;
+        }
+        let labels: Vec<String> = tf.iter().map(|d| dist_label(d)).collect();
+        let overlap = l
+            .dir
+            .shared_files
+            .iter()
+            .filter(|s| {
+                s.distributions
+                    .iter()
+                    .any(|p| tf.iter().any(|d| &d.path == p))
+            })
+            .map(|s| s.count)
+            .sum::<usize>();
+        let keep = tf
+            .iter()
+            .max_by(|a, b| {
+                let va = a.version.as_deref().and_then(|v| Version::from_str(v).ok());
+                let vb = b.version.as_deref().and_then(|v| Version::from_str(v).ok());
+                va.cmp(&vb)
+            })
+            .and_then(|d| d.name.as_deref())
+            .unwrap_or("tensorflow");
+        let all: Vec<&str> = tf.iter().filter_map(|d| d.name.as_deref()).collect();
+        let keep_version = tf
+            .iter()
+            .find(|d| d.name.as_deref() == Some(keep))
+            .map(|d| version_of(d))
+            .unwrap_or("");
+        out.push(Hit {
+            message: format!(
+                "Several TensorFlow distributions are installed in `{}` of {}: {}; they all write the `tensorflow/` package{}, so `tf.__version__`, `pip show` and the native libraries can disagree (\"NotFoundError\" loading kernels, import errors about mismatched versions)",
+                l.dir.path,
+                describe(it),
+                labels.join(", "),
+                if overlap > 0 {
+                    format!(" ({overlap} file(s) listed by more than one of their RECORDs)")
+                } else {
+                    String::new()
+                }
+            ),
+            paths: tf.iter().map(|d| d.path.clone()).collect(),
+            fix: format!(
+                "Uninstall every variant, then install one: `{py} -m pip uninstall -y {} && {py} -m pip install {keep}=={keep_version}`",
+                all.join(" ")
+            ),
+            severity: Some(if same_version { Severity::Warning } else { Severity::Error }),
+            ..Default::default()
+        });
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------
+// Broken installs
+
+pub fn duplicate_distribution(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
+    let py = python_cmd(it);
+    let mut out = Vec::new();
+    for l in layers(ctx.snapshot, it) {
+        let mut by_name: BTreeMap<&str, Vec<&Distribution>> = BTreeMap::new();
+        for d in &l.dir.distributions {
+            if d.format == DistFormat::Egg {
+                continue;
+            }
+            if let Some(n) = d.normalized.as_deref() {
+                by_name.entry(n).or_default().push(d);
+            }
+        }
+        for (name, ds) in by_name {
+            if ds.len() < 2 {
+                continue;
+            }
+            // Debian ships some projects with both a dist-info and an
+            // egg-info of the same version (python3-cryptography): the two
+            // agree, so nothing misreports.
+            let same_version = ds.windows(2).all(|w| w[0].version == w[1].version);
+            let same_format = ds.windows(2).all(|w| w[0].format == w[1].format);
+            if same_version && !same_format {
+                continue;
+            }
+            let newest = ds
+                .iter()
+                .max_by_key(|d| d.version.as_deref().and_then(|v| Version::from_str(v).ok()))
+                .copied()
+                .unwrap_or(ds[0]);
+            let stale: Vec<&str> = ds
+                .iter()
+                .filter(|d| d.path != newest.path)
+                .map(|d| d.path.as_str())
+                .collect();
+            let listing: Vec<String> = ds
+                .iter()
+                .map(|d| format!("`{}` ({})", file_name(&d.path), version_of(d)))
+                .collect();
+            out.push(Hit {
+                message: format!(
+                    "`{name}` is installed {} times in `{}` of {}: {}; pip and `importlib.metadata` report whichever the directory lists first, and uninstall removes only one",
+                    ds.len(),
+                    l.dir.path,
+                    describe(it),
+                    listing.join(", ")
+                ),
+                paths: ds.iter().map(|d| d.path.clone()).collect(),
+                fix: format!(
+                    "Remove the stale metadata and reinstall the one you want: `rm -rf {} && {py} -m pip install --force-reinstall --no-deps {}=={}`",
+                    stale.join(" "),
+                    newest.name.as_deref().unwrap_or(name),
+                    version_of(newest)
+                ),
+                ..Default::default()
+            });
+        }
+    }
+    out
+}
+
+pub fn invalid_distribution_leftover(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
+    let mut out = Vec::new();
+    for l in layers(ctx.snapshot, it) {
+        if l.dir.leftovers.is_empty() {
+            continue;
+        }
+        let shown: Vec<String> = l.dir.leftovers.iter().map(|n| format!("`{n}`")).collect();
+        let pip_name = l.dir.leftovers[0]
+            .trim_start_matches('~')
+            .split(['-', '.'])
+            .next()
+            .unwrap_or("");
+        out.push(Hit {
+            message: format!(
+                "`{}` holds {} leftover(s) of an interrupted uninstall or upgrade: {}; pip prints \"WARNING: Ignoring invalid distribution -{}\" on every run and uv refuses to work in this environment",
+                l.dir.path,
+                l.dir.leftovers.len(),
+                list_some(&shown, 6),
+                pip_name
+            ),
+            paths: l
+                .dir
+                .leftovers
+                .iter()
+                .map(|n| format!("{}/{}", l.dir.path, n))
+                .collect(),
+            fix: format!(
+                "Delete them (nothing imports them): `rm -rf {}`, then reinstall the package whose uninstall was interrupted",
+                l.dir
+                    .leftovers
+                    .iter()
+                    .map(|n| shell_quote(&format!("{}/{}", l.dir.path, n)))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+            ..Default::default()
+        });
+    }
+    out
+}
+
+fn shell_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+=:,@%".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+pub fn broken_distribution_metadata(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
+    let py = python_cmd(it);
+    let mut out = Vec::new();
+    for l in layers(ctx.snapshot, it) {
+        for d in &l.dir.distributions {
+            if d.problems.is_empty() {
+                continue;
+            }
+            let only_record = d.problems.iter().all(|p| p.contains("RECORD"));
+            let name = d
+                .name
+                .as_deref()
+                .filter(|_| d.normalized.is_some())
+                .map(str::to_string);
+            let fix = match (&name, only_record) {
+                (Some(n), true) => format!(
+                    "pip cannot uninstall it without RECORD; reinstall over it: `{py} -m pip install --force-reinstall --no-deps {n}=={}`",
+                    version_of(d)
+                ),
+                (Some(n), false) => format!(
+                    "Remove the broken metadata and reinstall: `rm -rf {} && {py} -m pip install --force-reinstall --no-deps {n}`",
+                    shell_quote(&d.path)
+                ),
+                (None, _) => format!(
+                    "Remove it (it does not name an installable project): `rm -rf {}`",
+                    shell_quote(&d.path)
+                ),
+            };
+            out.push(Hit {
+                message: format!(
+                    "`{}` in {} has broken metadata: {}; pip, uv and `importlib.metadata` skip or fail on it",
+                    d.path,
+                    describe(it),
+                    d.problems.join("; ")
+                ),
+                paths: vec![d.path.clone()],
+                fix,
+                severity: Some(if only_record {
+                    Severity::Warning
+                } else {
+                    Severity::Error
+                }),
+                ..Default::default()
+            });
+        }
+    }
+    out
+}
+
+pub fn dangling_editable(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
+    let py = python_cmd(it);
+    let mut out = Vec::new();
+    for l in layers(ctx.snapshot, it) {
+        for d in &l.dir.distributions {
+            let Some(e) = d.editable.as_ref().filter(|e| !e.exists) else {
+                continue;
+            };
+            let name = d.name.as_deref().unwrap_or("<package>");
+            out.push(Hit {
+                message: format!(
+                    "{} is an editable install in {} whose source directory `{}` no longer exists (named by `{}`); `import` fails with ModuleNotFoundError while pip still lists it",
+                    dist_label(d),
+                    describe(it),
+                    e.target,
+                    e.source
+                ),
+                paths: vec![d.path.clone(), e.target.clone()],
+                fix: format!(
+                    "Reinstall it from where the source lives now (`{py} -m pip install -e <new dir>`) or remove it: `{py} -m pip uninstall -y {name}`"
+                ),
+                ..Default::default()
+            });
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------
+// Dependencies, as pip check sees them
+
+struct Resolved<'a> {
+    dist: &'a Distribution,
+    reqs: Vec<Requirement>,
+}
+
+fn requirements<'a>(installed: &BTreeMap<&'a str, (&'a Distribution, usize)>) -> Vec<Resolved<'a>> {
+    installed
+        .values()
+        .map(|(d, _)| Resolved {
+            dist: d,
+            reqs: d
+                .requires_dist
+                .iter()
+                .filter_map(|r| Requirement::from_str(r).ok())
+                .collect(),
+        })
+        .collect()
+}
+
+/// Extras of each distribution that another installed distribution asks for
+/// (`requests[socks]`): only those extras' requirements count.
+fn requested_extras(
+    resolved: &[Resolved],
+    env: &MarkerEnvironment,
+) -> HashMap<String, Vec<ExtraName>> {
+    let mut out: HashMap<String, Vec<ExtraName>> = HashMap::new();
+    for r in resolved {
+        for q in &r.reqs {
+            if !q.extras.is_empty() && q.evaluate_markers(env, &[]) {
+                out.entry(q.name.to_string())
+                    .or_default()
+                    .extend(q.extras.iter().cloned());
+            }
+        }
+    }
+    out
+}
+
+pub fn dependency_problems(ctx: &CheckCtx, it: &Interpreter, missing: bool) -> Vec<Hit> {
+    let Some(env) = marker_env(ctx.snapshot, it) else {
+        return Vec::new();
+    };
+    let layers = layers(ctx.snapshot, it);
+    let inst = installed(&layers);
+    let resolved = requirements(&inst);
+    let extras = requested_extras(&resolved, &env);
+    let py = python_cmd(it);
+    let managed = externally_managed(ctx.snapshot, it).is_some();
+    let mut out = Vec::new();
+    for r in &resolved {
+        // In an OS-managed Python, what the OS packages require of each
+        // other is the package manager's business (Debian makes some
+        // requirements optional); report it, but as information.
+        let os_owned = managed && !by_pip(r.dist);
+        let severity = os_owned.then_some(Severity::Info);
+        let how = |spec: String| {
+            if managed {
+                format!("This Python belongs to the OS package manager: install the requirement with it (Debian/Ubuntu: `apt-cache search {}` finds the package), or work in a venv", q_name_only(&spec))
+            } else {
+                format!("`{py} -m pip install {}`", shell_quote(&spec))
+            }
+        };
+        let Some(own) = r.dist.normalized.as_deref() else {
+            continue;
+        };
+        let own_extras = extras.get(own).map(Vec::as_slice).unwrap_or(&[]);
+        let who = format!(
+            "{} {}",
+            r.dist.name.as_deref().unwrap_or(own),
+            version_of(r.dist)
+        );
+        for q in &r.reqs {
+            if !q.evaluate_markers(&env, own_extras) {
+                continue;
+            }
+            let dep = q.name.to_string();
+            match inst.get(dep.as_str()) {
+                None if missing => out.push(Hit {
+                    message: format!(
+                        "{who} requires {}, which is not installed (in {})",
+                        q.name,
+                        describe(it)
+                    ),
+                    paths: vec![r.dist.path.clone()],
+                    fix: how(req_spec(q)),
+                    severity,
+                    ..Default::default()
+                }),
+                Some((d, _)) if !missing => {
+                    let Some(pep508_rs::VersionOrUrl::VersionSpecifier(spec)) = &q.version_or_url
+                    else {
+                        continue;
+                    };
+                    let Some(v) = d.version.as_deref().and_then(|v| Version::from_str(v).ok())
+                    else {
+                        continue;
+                    };
+                    if spec.contains(&v) {
+                        continue;
+                    }
+                    out.push(Hit {
+                        message: format!(
+                            "{who} has requirement {}, but you have {} {} (in {})",
+                            req_spec(q),
+                            d.name.as_deref().unwrap_or(&dep),
+                            version_of(d),
+                            describe(it)
+                        ),
+                        paths: vec![r.dist.path.clone(), d.path.clone()],
+                        fix: if managed {
+                            how(req_spec(q))
+                        } else {
+                            format!(
+                                "`{py} -m pip install {}` (or install a {} that accepts {} {})",
+                                shell_quote(&req_spec(q)),
+                                r.dist.name.as_deref().unwrap_or(own),
+                                d.name.as_deref().unwrap_or(&dep),
+                                version_of(d)
+                            )
+                        },
+                        severity,
+                        ..Default::default()
+                    });
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+fn q_name_only(spec: &str) -> &str {
+    spec.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'))
+        .next()
+        .unwrap_or(spec)
+}
+
+/// `numpy<2,>=1.23.5` as pip prints a requirement (no marker).
+fn req_spec(q: &Requirement) -> String {
+    let mut s = q.name.to_string();
+    if !q.extras.is_empty() {
+        s.push('[');
+        s.push_str(
+            &q.extras
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        s.push(']');
+    }
+    if let Some(pep508_rs::VersionOrUrl::VersionSpecifier(spec)) = &q.version_or_url {
+        s.push_str(&spec.to_string());
+    }
+    s
+}
+
+pub fn missing_dependency(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
+    dependency_problems(ctx, it, true)
+}
+
+pub fn incompatible_dependency(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
+    dependency_problems(ctx, it, false)
+}
+
+pub fn requires_python_mismatch(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
+    let Some(full) = it.version.as_deref() else {
+        return Vec::new();
+    };
+    // With only `3.11` known, a distribution is judged wrong only when no
+    // 3.11.x could satisfy it (checked at both ends).
+    let candidates: Vec<Version> = if full.split('.').count() >= 3 {
+        Version::from_str(full).ok().into_iter().collect()
+    } else {
+        [format!("{full}.0"), format!("{full}.99")]
+            .iter()
+            .filter_map(|v| Version::from_str(v).ok())
+            .collect()
+    };
+    if candidates.is_empty() {
+        return Vec::new();
+    }
+    let layers = layers(ctx.snapshot, it);
+    let py = python_cmd(it);
+    let mut out = Vec::new();
+    for (d, _) in installed(&layers).values() {
+        let Some(rp) = d.requires_python.as_deref() else {
+            continue;
+        };
+        let Ok(spec) = VersionSpecifiers::from_str(rp) else {
+            continue;
+        };
+        if candidates.iter().any(|v| spec.contains(v)) {
+            continue;
+        }
+        let name = d.name.as_deref().unwrap_or("?");
+        out.push(Hit {
+            message: format!(
+                "{} requires Python `{rp}` but {} is Python {full}; it was installed by another interpreter or with `--ignore-requires-python`, and may fail at import",
+                dist_label(d),
+                describe(it)
+            ),
+            paths: vec![d.path.clone()],
+            fix: format!(
+                "Install a release that supports this Python: `{py} -m pip install --force-reinstall {name}` (pip picks one whose Requires-Python matches), or use a Python that satisfies `{rp}`"
+            ),
+            ..Default::default()
+        });
+    }
+    out
+}
+
+/// The `EXTERNALLY-MANAGED` marker of a non-venv interpreter, if it has one.
+pub fn externally_managed(snap: &Snapshot, it: &Interpreter) -> Option<String> {
+    if it.kind.is_virtual() || it.pyvenv_cfg.is_some() || it.kind == crate::snapshot::Kind::Conda {
+        return None;
+    }
+    it.sys_path
+        .iter()
+        .filter(|e| e.origin == Origin::Stdlib)
+        .map(|e| format!("{}/EXTERNALLY-MANAGED", e.path))
+        .find(|m| snap.externally_managed.contains(m))
+}
+
+fn by_pip(d: &Distribution) -> bool {
+    matches!(d.installer.as_deref(), Some("pip") | Some("uv"))
+}
+
+pub fn pip_into_system_python(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
+    let Some(marker) = externally_managed(ctx.snapshot, it) else {
+        return Vec::new();
+    };
+    let py = python_cmd(it);
+    let mut out = Vec::new();
+    for l in layers(ctx.snapshot, it) {
+        if l.entry.origin != Origin::Site {
+            continue;
+        }
+        let pip: Vec<&Distribution> = l.dir.distributions.iter().filter(|d| by_pip(d)).collect();
+        if pip.is_empty() {
+            continue;
+        }
+        let labels: Vec<String> = pip.iter().map(|d| dist_label(d)).collect();
+        let names: BTreeSet<&str> = pip.iter().filter_map(|d| d.name.as_deref()).collect();
+        out.push(Hit {
+            message: format!(
+                "{} distribution(s) in `{}` were installed by pip into {}, whose standard library carries `EXTERNALLY-MANAGED` (PEP 668): {}; they can break the distribution's own tools and are overwritten or orphaned by the next system package upgrade",
+                pip.len(),
+                l.dir.path,
+                describe(it),
+                list_some(&labels, 8)
+            ),
+            paths: vec![l.dir.path.clone(), marker.clone()],
+            fix: format!(
+                "Move them into a venv (`python3 -m venv ~/.venvs/tools && ~/.venvs/tools/bin/pip install ...`, or `pipx` for applications), then remove them here: `{py} -m pip uninstall --break-system-packages -y {}`",
+                names.into_iter().collect::<Vec<_>>().join(" ")
+            ),
+            ..Default::default()
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extension_tags_match_the_interpreter() {
+        let it: Interpreter = serde_json::from_value(serde_json::json!({
+            "executable": null, "real_executable": null, "version": "3.11.7",
+            "version_source": null, "kind": "system", "prefix": "/usr",
+            "base_prefix": null, "base_executable": null, "pyvenv_cfg": null,
+            "error": null, "exec": null
+        }))
+        .unwrap();
+        assert!(importable_by(
+            "_x.cpython-311-x86_64-linux-gnu.so",
+            ModuleKind::Extension,
+            &it
+        ));
+        assert!(!importable_by(
+            "_x.cpython-39-x86_64-linux-gnu.so",
+            ModuleKind::Extension,
+            &it
+        ));
+        assert!(importable_by("_x.abi3.so", ModuleKind::Extension, &it));
+        assert!(importable_by("_x.so", ModuleKind::Extension, &it));
+    }
+}
