@@ -1,7 +1,7 @@
 //! Gives the command line its meaning: probe (or load a snapshot), select
 //! targets, run the rules, render, and map the result to an exit code.
 
-use crate::cli::{CheckArgs, CheckFormat, Cli, ColorChoice, Command, FailOn, ScanFormat};
+use crate::cli::{CheckArgs, CheckFormat, Cli, ColorChoice, Command, FailOn, ScanFormat, WhyArgs};
 use crate::probe::{self, Options};
 use crate::render;
 use crate::rules::{self, Catalog, Finding, Selection, Settings, Severity};
@@ -50,6 +50,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<u8, Error> {
             Ok(0)
         }
         Command::Check(a) => check(&mut out, &opts, &a),
+        Command::Why(a) => why(&mut out, &opts, &a),
         Command::Rules(a) => {
             let catalog = Catalog::builtin();
             match a.format {
@@ -126,6 +127,28 @@ pub fn exit_code(findings: &[Finding], fail_on: FailOn) -> u8 {
     u8::from(findings.iter().any(|f| f.severity >= threshold))
 }
 
+fn why(out: &mut impl Write, opts: &Options, a: &WhyArgs) -> Result<u8, Error> {
+    let mut opts = opts.clone();
+    opts.python = a.python.clone();
+    opts.skip_site_packages = true;
+    let mut snap = probe::scan(&opts)?;
+    let selection = select_one(&snap, a.python.as_deref(), false)?;
+    let Some(&target) = selection.targets.first() else {
+        return Err(Error::Usage(
+            "no environment to ask: no active venv or conda env and no python3 on PATH; pass `--python PATH`".into(),
+        ));
+    };
+    probe::read_site_packages(&opts, &mut snap, &[target])?;
+    let report = rules::why::why(&snap, &snap.interpreters[target], &a.name);
+    match a.format {
+        CheckFormat::Json => render::why::json(out, &report)?,
+        CheckFormat::Text => render::why::text(out, &report)?,
+    }
+    Ok(u8::from(
+        report.imports.is_empty() && report.distributions.is_empty(),
+    ))
+}
+
 /// The environments `check` looks at.
 fn select(snap: &Snapshot, a: &CheckArgs) -> Result<Selection, Error> {
     if a.all {
@@ -134,12 +157,21 @@ fn select(snap: &Snapshot, a: &CheckArgs) -> Result<Selection, Error> {
             machine: true,
         });
     }
-    if let Some(p) = &a.python {
+    select_one(snap, a.python.as_deref(), a.snapshot.is_some())
+}
+
+/// `--python PATH`, else the active environment, else what python3 on PATH runs.
+fn select_one(
+    snap: &Snapshot,
+    python: Option<&Path>,
+    from_snapshot: bool,
+) -> Result<Selection, Error> {
+    if let Some(p) = python {
         // Live checks take paths relative to the cwd; a snapshot's paths are
         // the customer's, so they must be given as the snapshot shows them.
-        let p = match (&a.snapshot, p.is_relative()) {
-            (None, true) => crate::fs::normpath(&std::env::current_dir()?.join(p)),
-            _ => p.clone(),
+        let p = match (from_snapshot, p.is_relative()) {
+            (false, true) => crate::fs::normpath(&std::env::current_dir()?.join(p)),
+            _ => p.to_path_buf(),
         };
         let p = p.to_string_lossy();
         let p = p.trim_end_matches('/');

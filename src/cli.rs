@@ -60,6 +60,8 @@ pub enum Command {
     Rules(RulesArgs),
     /// Print one rule's documentation
     Explain(ExplainArgs),
+    /// Show every copy of an import name or distribution the environment can see, and which one Python loads
+    Why(WhyArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -119,4 +121,15 @@ pub struct RulesArgs {
 pub struct ExplainArgs {
     /// A rule name (`broken-venv`) or code (`ED101`)
     pub rule: String,
+}
+
+#[derive(Debug, Args)]
+pub struct WhyArgs {
+    /// An import name (`tensorflow`, `google.protobuf`) or distribution name (`tensorflow-gpu`)
+    pub name: String,
+    /// The interpreter (or environment directory) to ask about, instead of the active one
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
 }

@@ -2,6 +2,7 @@
 
 pub mod json;
 pub mod text;
+pub mod why;
 
 use crate::rules::{Finding, Selection, Severity};
 use crate::snapshot::Snapshot;

@@ -4,6 +4,7 @@
 //! snapshot: rules never touch the disk.
 
 pub mod checks;
+pub mod why;
 
 use crate::snapshot::{Interpreter, Snapshot};
 use serde::{Deserialize, Serialize};

@@ -1,0 +1,156 @@
+//! `envdoctor why NAME`: every copy of an import name or distribution that
+//! one interpreter can see, in sys.path order, with the one Python loads
+//! marked. Built from the snapshot only, like the rules.
+
+use super::checks::packages::{copies, installed, layers, winner};
+use crate::probe::site_packages::normalize;
+use crate::snapshot::{Interpreter, ModuleKind, Snapshot};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WhyReport {
+    pub name: String,
+    /// The interpreter's prefix.
+    pub environment: String,
+    pub executable: Option<String>,
+    pub version: Option<String>,
+    pub kind: String,
+    /// Copies of `import NAME`, in sys.path order.
+    pub imports: Vec<WhyCopy>,
+    /// Installed distributions named NAME (PEP 503), in sys.path order.
+    pub distributions: Vec<WhyDist>,
+    /// sys.path entries that were searched (stdlib excluded).
+    pub searched: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WhyCopy {
+    /// 1-based position on sys.path.
+    pub position: usize,
+    /// `imported`, `shadowed`, or `merged` (namespace portion).
+    pub status: &'static str,
+    pub path: String,
+    pub kind: ModuleKind,
+    /// Why the directory is on sys.path.
+    pub origin: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pth: Option<String>,
+    /// Owning distributions: name, version, installer.
+    pub distributions: Vec<DistRef>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DistRef {
+    pub name: String,
+    pub version: Option<String>,
+    pub installer: Option<String>,
+    pub requested: bool,
+    pub metadata: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub editable: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WhyDist {
+    pub position: usize,
+    /// `seen by pip` for the first one, `duplicate` for another in the same
+    /// directory, `shadowed` for the rest.
+    pub status: &'static str,
+    pub origin: String,
+    pub dist: DistRef,
+    /// The top-level import names it owns.
+    pub provides: Vec<String>,
+}
+
+fn dist_ref(d: &crate::snapshot::Distribution) -> DistRef {
+    DistRef {
+        name: d.name.clone().unwrap_or_else(|| "?".into()),
+        version: d.version.clone(),
+        installer: d.installer.clone(),
+        requested: d.requested,
+        metadata: d.path.clone(),
+        editable: d.editable.as_ref().map(|e| {
+            if e.exists {
+                e.target.clone()
+            } else {
+                format!("{} (missing)", e.target)
+            }
+        }),
+    }
+}
+
+pub fn why(snap: &Snapshot, it: &Interpreter, name: &str) -> WhyReport {
+    let layers = layers(snap, it);
+    let position = |layer: usize| {
+        it.sys_path
+            .iter()
+            .position(|e| std::ptr::eq(e, layers[layer].entry))
+            .map(|p| p + 1)
+            .unwrap_or(0)
+    };
+    let all = copies(&layers, it);
+    let mut imports = Vec::new();
+    // `import google.protobuf`: the top-level package decides.
+    let top = name.split('.').next().unwrap_or(name);
+    if let Some(cs) = all.get(top) {
+        let w = winner(cs);
+        for (i, c) in cs.iter().enumerate() {
+            let l = &layers[c.layer];
+            let status = if c.kind == ModuleKind::Namespace
+                && cs.iter().all(|x| x.kind == ModuleKind::Namespace)
+            {
+                "merged"
+            } else if Some(i) == w {
+                "imported"
+            } else {
+                "shadowed"
+            };
+            imports.push(WhyCopy {
+                position: position(c.layer),
+                status,
+                path: format!("{}/{}", l.entry.path, c.file),
+                kind: c.kind,
+                origin: l.entry.origin.describe().to_string(),
+                pth: l.entry.pth.clone(),
+                distributions: c.owners.iter().map(|d| dist_ref(d)).collect(),
+            });
+        }
+    }
+    let wanted = normalize(name);
+    let first = installed(&layers)
+        .get(wanted.as_str())
+        .map(|(d, _)| d.path.clone());
+    let mut distributions = Vec::new();
+    let mut first_layer = None;
+    for (i, l) in layers.iter().enumerate() {
+        for d in &l.dir.distributions {
+            if d.normalized.as_deref() != Some(wanted.as_str()) {
+                continue;
+            }
+            distributions.push(WhyDist {
+                position: position(i),
+                status: if first.as_deref() == Some(d.path.as_str()) {
+                    first_layer = Some(i);
+                    "seen by pip"
+                } else if first_layer == Some(i) {
+                    "duplicate"
+                } else {
+                    "shadowed"
+                },
+                origin: l.entry.origin.describe().to_string(),
+                dist: dist_ref(d),
+                provides: d.top_level.clone(),
+            });
+        }
+    }
+    WhyReport {
+        name: name.to_string(),
+        environment: it.prefix.clone(),
+        executable: it.executable.clone(),
+        version: it.version.clone(),
+        kind: it.kind.as_str().to_string(),
+        imports,
+        distributions,
+        searched: layers.iter().map(|l| l.entry.path.clone()).collect(),
+    }
+}
