@@ -295,8 +295,10 @@ pub fn shadowed_package(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
                 continue;
             }
             let (we, le) = (layers[w.layer].entry, layers[l.layer].entry);
-            // A venv's own copy over its base's is what system-site venvs are for.
-            if we.origin == Origin::VenvSite && le.origin == Origin::Site {
+            // A venv's own copy over what it inherits (user site, base) is
+            // what system-site venvs are for.
+            if we.origin == Origin::VenvSite && matches!(le.origin, Origin::Site | Origin::UserSite)
+            {
                 continue;
             }
             let key = (
