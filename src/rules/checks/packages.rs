@@ -256,22 +256,6 @@ pub fn why_first(it: &Interpreter, w: &SysPathEntry, l: &SysPathEntry) -> String
     }
 }
 
-fn describe_copy(c: &Copy, layers: &[Layer]) -> String {
-    let l = &layers[c.layer];
-    let path = format!("{}/{}", l.entry.path, c.file);
-    match c.owners.first() {
-        Some(d) => format!(
-            "`{path}` ({}, {})",
-            dist_label(d),
-            l.entry.origin.describe()
-        ),
-        None => format!(
-            "`{path}` (no distribution owns it, {})",
-            l.entry.origin.describe()
-        ),
-    }
-}
-
 pub fn shadowed_package(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
     let ignore = params_strs(ctx, "ignore_names");
     let layers = layers(ctx.snapshot, it);
@@ -314,7 +298,6 @@ pub fn shadowed_package(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
     let mut out = Vec::new();
     for (_, pairs) in groups {
         let (w, l) = pairs[0];
-        let names: Vec<String> = pairs.iter().map(|(w, _)| format!("`{}`", w.name)).collect();
         let (we, le) = (layers[w.layer].entry, layers[l.layer].entry);
         let wv = w.owners.first().and_then(|d| d.version.as_deref());
         let lv = l.owners.first().and_then(|d| d.version.as_deref());
@@ -325,27 +308,31 @@ pub fn shadowed_package(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
             Severity::Warning
         };
         let consequence = if differ {
-            format!(
-                "`import {}` loads {} while the shadowed {} is what other tools may report",
-                w.name,
-                wv.unwrap_or("?"),
-                lv.unwrap_or("?")
-            )
+            "; the versions differ, and `pip install`/`pip list` act on the first copy they find, so upgrading the shadowed one never takes effect"
         } else {
-            "the shadowed copy is dead weight that pip may upgrade or report instead of the one in use".into()
+            ""
         };
+        let label = |c: &Copy| match c.owners.first() {
+            Some(d) => dist_label(d),
+            None => "a copy no distribution owns".to_string(),
+        };
+        let imports: Vec<String> = pairs
+            .iter()
+            .map(|(w, _)| format!("`import {}`", w.name))
+            .collect();
         let message = format!(
-            "{} in {} is shadowed: {} provide(s) {names} from {} first, so the copy in {} is never imported; {} ({consequence})",
-            match l.owners.first() {
-                Some(d) => dist_label(d),
-                None => format!("`{}`", l.name),
-            },
+            "{} in {} loads {} from `{}/{}` ({}), shadowing {} in `{}/{}` ({}): {}{consequence}",
+            list_some(&imports, 6),
             describe(it),
-            describe_copy(w, &layers),
+            label(w),
+            we.path,
+            w.file,
             we.origin.describe(),
-            describe_copy(l, &layers),
+            label(l),
+            le.path,
+            l.file,
+            le.origin.describe(),
             why_first(it, we, le),
-            names = list_some(&names, 6),
         );
         let wdist = w.owners.first();
         let fix = match (we.origin, wdist) {
@@ -831,9 +818,8 @@ pub fn dependency_problems(ctx: &CheckCtx, it: &Interpreter, missing: bool) -> V
             match inst.get(dep.as_str()) {
                 None if missing => out.push(Hit {
                     message: format!(
-                        "{who} requires {}, which is not installed (in {})",
-                        q.name,
-                        describe(it)
+                        "{who} requires {}, which is not installed in `{}`",
+                        q.name, it.prefix
                     ),
                     paths: vec![r.dist.path.clone()],
                     fix: how(req_spec(q)),
@@ -854,11 +840,11 @@ pub fn dependency_problems(ctx: &CheckCtx, it: &Interpreter, missing: bool) -> V
                     }
                     out.push(Hit {
                         message: format!(
-                            "{who} has requirement {}, but you have {} {} (in {})",
+                            "{who} has requirement {}, but you have {} {} in `{}`",
                             req_spec(q),
                             d.name.as_deref().unwrap_or(&dep),
                             version_of(d),
-                            describe(it)
+                            it.prefix
                         ),
                         paths: vec![r.dist.path.clone(), d.path.clone()],
                         fix: if managed {
