@@ -29,6 +29,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<u8, Error> {
         exec: cli.global.exec,
         python: None,
         skip_site_packages: false,
+        requested_only: false,
     };
     if opts.exec && opts.root.is_some() {
         return Err(Error::Usage(
@@ -96,6 +97,7 @@ fn check(out: &mut impl Write, opts: &Options, a: &CheckArgs) -> Result<u8, Erro
             let mut opts = opts.clone();
             opts.python = a.python.clone();
             opts.skip_site_packages = true;
+            opts.requested_only = a.python.is_some();
             probe::scan(&opts)?
         }
     };
@@ -131,6 +133,7 @@ fn why(out: &mut impl Write, opts: &Options, a: &WhyArgs) -> Result<u8, Error> {
     let mut opts = opts.clone();
     opts.python = a.python.clone();
     opts.skip_site_packages = true;
+    opts.requested_only = a.python.is_some();
     let mut snap = probe::scan(&opts)?;
     let selection = select_one(&snap, a.python.as_deref(), false)?;
     let Some(&target) = selection.targets.first() else {

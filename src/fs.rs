@@ -136,7 +136,7 @@ impl Fs {
     /// Opens a regular file for reading. Anything else (FIFO, socket, device,
     /// directory) is refused before it is opened, and the open itself is
     /// non-blocking in case the file was swapped underneath us.
-    fn open_regular(&self, p: &Path) -> io::Result<File> {
+    fn open_regular(&self, p: &Path) -> io::Result<(File, u64)> {
         let meta = self.metadata(p)?;
         if !meta.is_file() {
             return Err(io::Error::new(
@@ -153,17 +153,23 @@ impl Fs {
         } else {
             self.host(&self.canonicalize(p)?)
         };
-        OpenOptions::new()
+        let f = OpenOptions::new()
             .read(true)
             .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-            .open(host)
+            .open(host)?;
+        Ok((f, meta.len()))
     }
 
     /// Up to `max` bytes from the start of a regular file.
     pub fn read_head(&self, p: &Path, max: u64) -> io::Result<Vec<u8>> {
-        let f = self.open_regular(p)?;
-        let mut buf = Vec::new();
-        f.take(max).read_to_end(&mut buf)?;
+        let (f, len) = self.open_regular(p)?;
+        // Sized from the stat already made: one read instead of a series of
+        // growing ones (site-packages scans read tens of thousands of files).
+        let mut buf = Vec::with_capacity(len.min(max) as usize + 1);
+        // A regular file of known size is read to that size (no extra read
+        // to see the end); size 0 may be a lie (procfs), so read to `max`.
+        let limit = if len > 0 { len.min(max) } else { max };
+        f.take(limit).read_to_end(&mut buf)?;
         Ok(buf)
     }
 
@@ -224,6 +230,49 @@ pub fn read_tail_host(host: &Path, max: u64) -> io::Result<Vec<u8>> {
     let mut buf = Vec::new();
     f.take(max).read_to_end(&mut buf)?;
     Ok(buf)
+}
+
+/// What a directory listing says an entry is, without a `stat` (Linux
+/// fills it from the directory itself). Symlinks must still be followed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryType {
+    Dir,
+    File,
+    Symlink,
+    /// FIFO, socket, device.
+    Other,
+}
+
+impl Fs {
+    /// Like [`Fs::read_dir_names`], with each entry's type as the listing
+    /// gives it: a site-packages scan then needs no `stat` per entry.
+    pub fn read_dir_typed(&self, p: &Path) -> io::Result<Vec<(OsString, EntryType)>> {
+        let host = if self.is_host_root() {
+            p.to_path_buf()
+        } else {
+            self.host(&self.canonicalize(p)?)
+        };
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(host)? {
+            let Ok(entry) = entry else { continue };
+            let Ok(t) = entry.file_type() else { continue };
+            let t = if t.is_symlink() {
+                EntryType::Symlink
+            } else if t.is_dir() {
+                EntryType::Dir
+            } else if t.is_file() {
+                EntryType::File
+            } else {
+                EntryType::Other
+            };
+            out.push((entry.file_name(), t));
+            if out.len() >= MAX_DIR_ENTRIES {
+                break;
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
 }
 
 fn components_rev(p: &Path) -> Vec<OsString> {

@@ -83,10 +83,14 @@ enum Candidate {
     EnvDir(PathBuf),
 }
 
+/// Every interpreter and environment the sources find. With
+/// `requested_only` (`check --python`), only the requested one: a single
+/// environment's check should not pay for reading the whole machine.
 pub fn discover(
     ctx: &Ctx,
     commands: &[CommandProbe],
     requested: Option<&Path>,
+    requested_only: bool,
 ) -> Vec<Interpreter> {
     let mut cands: Vec<(Candidate, Source)> = Vec::new();
     let mut add = |c: Candidate, s: Source| cands.push((c, s));
@@ -98,6 +102,9 @@ pub fn discover(
             Candidate::Exe(p.to_path_buf())
         };
         add(c, Source::Requested);
+        if requested_only {
+            return identify_and_inspect(ctx, cands);
+        }
     }
     if let Some(v) = ctx.var("VIRTUAL_ENV") {
         add(Candidate::EnvDir(PathBuf::from(v)), Source::ActiveVenv);
@@ -195,7 +202,11 @@ pub fn discover(
         }
     }
 
-    // Identify cheaply, merge duplicates, then do the reading in parallel.
+    identify_and_inspect(ctx, cands)
+}
+
+/// Identify cheaply, merge duplicates, then do the reading in parallel.
+fn identify_and_inspect(ctx: &Ctx, cands: Vec<(Candidate, Source)>) -> Vec<Interpreter> {
     let mut order: Vec<(Identity, Vec<(PathBuf, Source)>)> = Vec::new();
     let mut index: HashMap<Identity, usize> = HashMap::new();
     let mut seen_dirs: HashMap<PathBuf, ()> = HashMap::new();

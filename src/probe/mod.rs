@@ -85,6 +85,8 @@ pub struct Options {
     /// Leave site directories unread (`check` reads only its targets' later,
     /// with [`read_site_packages`]).
     pub skip_site_packages: bool,
+    /// Discover only `python` (`check --python`, `why --python`).
+    pub requested_only: bool,
 }
 
 /// What every probe reads from: the filesystem view, the environment it
@@ -217,7 +219,8 @@ pub fn scan(opts: &Options) -> Result<Snapshot, crate::Error> {
         }
         None => None,
     };
-    let mut interpreters = interpreters::discover(&ctx, &commands, requested.as_deref());
+    let mut interpreters =
+        interpreters::discover(&ctx, &commands, requested.as_deref(), opts.requested_only);
     let commands = commands::link(&ctx, commands, &mut interpreters);
     if ctx.exec {
         exec::run_all(&ctx, &mut interpreters);

@@ -8,7 +8,7 @@
 //! `import` line is counted, an `__editable__` finder is read as text.
 
 use super::Ctx;
-use crate::fs::display;
+use crate::fs::{display, EntryType};
 use crate::redact;
 use crate::snapshot::{
     DistFormat, Distribution, Editable, Interpreter, Module, ModuleKind, Origin, PthDir, PthFile,
@@ -25,6 +25,8 @@ use std::sync::OnceLock;
 /// Core metadata headers end long before this; the body (the long
 /// description) is not needed and not read.
 pub const MAX_METADATA: u64 = 512 << 10;
+/// What is read first of a METADATA; more only when the headers go on.
+const METADATA_FIRST: u64 = 16 << 10;
 /// TensorFlow's RECORD is about 2 MB; anything far past that is not a RECORD.
 const MAX_RECORD: u64 = 32 << 20;
 /// Small files: INSTALLER, WHEEL, direct_url.json, top_level.txt, egg-link.
@@ -85,7 +87,7 @@ pub fn read_site_dir(ctx: &Ctx, dir: &Path) -> SiteDir {
         // A zipped egg or a file on PYTHONPATH: zipimport territory, not a site dir.
         return out;
     }
-    let names = match ctx.fs.read_dir_names(dir) {
+    let names = match ctx.fs.read_dir_typed(dir) {
         Ok(n) => n,
         Err(e) => {
             out.error = Some(format!("cannot list: {e}"));
@@ -103,9 +105,9 @@ pub fn read_site_dir(ctx: &Ctx, dir: &Path) -> SiteDir {
     }
     let classified: Vec<Option<Entry>> = names
         .par_iter()
-        .map(|name| classify(ctx, dir, name))
+        .map(|(name, t)| classify(ctx, dir, name, *t))
         .collect();
-    for (name, e) in names.iter().zip(classified) {
+    for ((name, _), e) in names.iter().zip(classified) {
         if name.to_str().is_none() {
             non_utf8 += 1;
             continue;
@@ -142,7 +144,7 @@ pub fn read_site_dir(ctx: &Ctx, dir: &Path) -> SiteDir {
     out
 }
 
-fn classify(ctx: &Ctx, dir: &Path, name: &OsString) -> Option<Entry> {
+fn classify(ctx: &Ctx, dir: &Path, name: &OsString, t: EntryType) -> Option<Entry> {
     let n = name.to_str()?;
     let path = dir.join(name);
     if n.starts_with('~') {
@@ -154,16 +156,21 @@ fn classify(ctx: &Ctx, dir: &Path, name: &OsString) -> Option<Entry> {
     if n.ends_with(".pth") {
         return Some(Entry::Pth(path));
     }
-    let meta = match ctx.fs.metadata(&path) {
-        Ok(m) => m,
-        Err(e) => {
-            if ctx.fs.symlink_metadata(&path).is_ok() {
+    // Only symlinks need a stat: the listing says what everything else is.
+    let t = match t {
+        EntryType::Symlink => match ctx.fs.metadata(&path) {
+            Ok(m) if m.is_dir() => EntryType::Dir,
+            Ok(m) if m.is_file() => EntryType::File,
+            Ok(_) => EntryType::Other,
+            Err(e) => {
                 ctx.note(&path, format!("cannot follow: {e}"));
+                return None;
             }
-            return None;
-        }
+        },
+        t => t,
     };
-    let is_dir = meta.is_dir();
+    let is_dir = t == EntryType::Dir;
+    let is_file = t == EntryType::File;
     if n.ends_with(".dist-info") && is_dir {
         return Some(Entry::Dist(path, DistFormat::DistInfo));
     }
@@ -177,7 +184,7 @@ fn classify(ctx: &Ctx, dir: &Path, name: &OsString) -> Option<Entry> {
             },
         ));
     }
-    if n.ends_with(".egg-link") && meta.is_file() {
+    if n.ends_with(".egg-link") && is_file {
         return Some(Entry::Dist(path, DistFormat::EggLink));
     }
     if is_dir {
@@ -198,7 +205,7 @@ fn classify(ctx: &Ctx, dir: &Path, name: &OsString) -> Option<Entry> {
             file: n.to_string(),
         }));
     }
-    if !meta.is_file() {
+    if !is_file {
         return None;
     }
     let (stem, kind) = if let Some(s) = n.strip_suffix(".py") {
@@ -307,45 +314,26 @@ fn read_distribution(
     let mut files = Vec::new();
     match format {
         DistFormat::DistInfo => {
-            let listing: HashSet<String> = match ctx.fs.read_dir_names(path) {
-                Ok(n) => n.into_iter().filter_map(|n| n.into_string().ok()).collect(),
-                Err(e) => {
-                    d.problems.push(format!("cannot list the directory: {e}"));
-                    HashSet::new()
-                }
-            };
-            let has = |f: &str| listing.contains(f);
-            if has("METADATA") {
-                read_metadata(ctx, &path.join("METADATA"), &mut d);
-            } else {
-                d.problems.push("no METADATA file".into());
-            }
-            if has("RECORD") {
-                let rec = path.join("RECORD");
+            // No listing: each file is opened directly and a missing one
+            // is just absent (fewer system calls per distribution).
+            read_metadata(ctx, &path.join("METADATA"), &mut d);
+            let rec = path.join("RECORD");
+            if read_record(ctx, &rec, None, &mut d, &mut files) {
                 d.record_file = Some(display(&rec));
-                read_record(ctx, &rec, None, &mut d, &mut files);
-            } else {
-                d.problems.push("no RECORD file".into());
             }
-            if has("INSTALLER") {
-                d.installer = read_small(ctx, &path.join("INSTALLER"))
-                    .map(|s| s.trim().to_string())
-                    .filter(|s| !s.is_empty());
+            d.installer = read_small(ctx, &path.join("INSTALLER"))
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty());
+            d.requested = ctx.fs.exists(&path.join("REQUESTED"));
+            read_direct_url(ctx, &path.join("direct_url.json"), &mut d);
+            if let Some(t) = read_small(ctx, &path.join("WHEEL")) {
+                d.wheel_tags = t
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("Tag:"))
+                    .map(|t| t.trim().to_string())
+                    .collect();
             }
-            d.requested = has("REQUESTED");
-            if has("direct_url.json") {
-                read_direct_url(ctx, &path.join("direct_url.json"), &mut d);
-            }
-            if has("WHEEL") {
-                if let Some(t) = read_small(ctx, &path.join("WHEEL")) {
-                    d.wheel_tags = t
-                        .lines()
-                        .filter_map(|l| l.strip_prefix("Tag:"))
-                        .map(|t| t.trim().to_string())
-                        .collect();
-                }
-            }
-            if d.top_level.is_empty() && has("top_level.txt") {
+            if d.top_level.is_empty() {
                 d.top_level = top_level_txt(ctx, &path.join("top_level.txt"));
             }
         }
@@ -439,18 +427,34 @@ fn top_level_txt(ctx: &Ctx, p: &Path) -> Vec<String> {
 
 /// Core metadata: RFC 822 headers up to the first blank line.
 fn read_metadata(ctx: &Ctx, p: &Path, d: &mut Distribution) {
-    d.metadata_file = Some(display(p));
     let fname = p
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let bytes = match ctx.fs.read_head(p, MAX_METADATA) {
+    // The headers are nearly always in the first few KiB; the long
+    // description after them is not needed.
+    let mut bytes = match ctx.fs.read_head(p, METADATA_FIRST) {
         Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            d.problems.push(format!("no {fname} file"));
+            return;
+        }
         Err(e) => {
+            d.metadata_file = Some(display(p));
             d.problems.push(format!("cannot read {fname}: {e}"));
             return;
         }
     };
+    d.metadata_file = Some(display(p));
+    if bytes.len() as u64 == METADATA_FIRST && !has_blank_line(&bytes) {
+        match ctx.fs.read_head(p, MAX_METADATA) {
+            Ok(b) => bytes = b,
+            Err(e) => {
+                d.problems.push(format!("cannot read {fname}: {e}"));
+                return;
+            }
+        }
+    }
     if bytes.is_empty() {
         d.problems.push(format!("{fname} is empty"));
         return;
@@ -460,8 +464,13 @@ fn read_metadata(ctx: &Ctx, p: &Path, d: &mut Distribution) {
             .push(format!("{fname} is binary data, not core metadata"));
         return;
     }
-    let text = String::from_utf8_lossy(&bytes);
-    let mut ended = false;
+    let head_len = bytes
+        .windows(2)
+        .position(|w| w == b"\n\n")
+        .map(|i| i + 2)
+        .unwrap_or(bytes.len());
+    let text = String::from_utf8_lossy(&bytes[..head_len]);
+    let mut ended = head_len < bytes.len();
     let mut bad_lines = 0usize;
     let mut current: Option<(String, String)> = None;
     let mut headers: Vec<(String, String)> = Vec::new();
@@ -525,6 +534,10 @@ fn read_metadata(ctx: &Ctx, p: &Path, d: &mut Distribution) {
     }
 }
 
+fn has_blank_line(b: &[u8]) -> bool {
+    b.windows(2).any(|w| w == b"\n\n") || b.windows(4).any(|w| w == b"\r\n\r\n")
+}
+
 /// RECORD (CSV: path,hash,size) or `installed-files.txt` (one path a line,
 /// relative to the egg-info dir when `relative_to` is set).
 fn read_record(
@@ -533,16 +546,20 @@ fn read_record(
     relative_to: Option<&Path>,
     d: &mut Distribution,
     files: &mut Vec<String>,
-) {
+) -> bool {
     let fname = p
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let bytes = match ctx.fs.read_head(p, MAX_RECORD + 1) {
         Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            d.problems.push(format!("no {fname} file"));
+            return false;
+        }
         Err(e) => {
             d.problems.push(format!("cannot read {fname}: {e}"));
-            return;
+            return true;
         }
     };
     if bytes.len() as u64 > MAX_RECORD {
@@ -591,6 +608,7 @@ fn read_record(
         files.push(rel.into_owned());
     }
     d.top_level = top.into_iter().collect();
+    true
 }
 
 fn top_level_name(first: &str, is_file: bool) -> Option<String> {
@@ -662,9 +680,13 @@ pub fn requires_txt(text: &str) -> Vec<String> {
 }
 
 fn read_direct_url(ctx: &Ctx, p: &Path, d: &mut Distribution) {
-    let Some(text) = read_small(ctx, p) else {
-        d.problems.push("cannot read direct_url.json".into());
-        return;
+    let text = match ctx.fs.read_text_limited(p, MAX_SMALL) {
+        Ok((t, _)) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+        Err(e) => {
+            d.problems.push(format!("cannot read direct_url.json: {e}"));
+            return;
+        }
     };
     let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
         d.problems.push("direct_url.json is not JSON".into());

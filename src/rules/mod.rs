@@ -7,6 +7,7 @@ pub mod checks;
 pub mod why;
 
 use crate::snapshot::{Interpreter, Snapshot};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
@@ -268,15 +269,19 @@ pub fn run(
                     Vec::new()
                 }
             }
-            checks::Kind::Environment(f) => ctx
-                .targets()
-                .flat_map(|it| {
-                    f(&ctx, it).into_iter().map(|mut h| {
-                        h.environment.get_or_insert_with(|| it.prefix.clone());
-                        h
+            checks::Kind::Environment(f) => {
+                // Environments are independent: both cores when there are many.
+                let targets: Vec<&Interpreter> = ctx.targets().collect();
+                targets
+                    .par_iter()
+                    .flat_map_iter(|it| {
+                        f(&ctx, it).into_iter().map(|mut h| {
+                            h.environment.get_or_insert_with(|| it.prefix.clone());
+                            h
+                        })
                     })
-                })
-                .collect(),
+                    .collect()
+            }
         };
         for h in hits {
             let Some(severity) = settings.severity_of(rule, h.severity) else {

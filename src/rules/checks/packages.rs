@@ -12,6 +12,7 @@ use pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::{ExtraName, MarkerEnvironment, MarkerEnvironmentBuilder, Requirement};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::str::FromStr;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// A site dir as one interpreter sees it: its place on sys.path and why.
 pub struct Layer<'a> {
@@ -741,7 +742,22 @@ pub fn dangling_editable(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
 
 struct Resolved<'a> {
     dist: &'a Distribution,
-    reqs: Vec<Requirement>,
+    reqs: Vec<Arc<Requirement>>,
+}
+
+/// Requirement strings repeat across environments (the same packages in
+/// many venvs) and across the two dependency rules: parse each once.
+fn parse_requirement(s: &str) -> Option<Arc<Requirement>> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Option<Arc<Requirement>>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(hit) = cache.lock().ok().and_then(|c| c.get(s).cloned()) {
+        return hit;
+    }
+    let parsed = Requirement::from_str(s).ok().map(Arc::new);
+    if let Ok(mut c) = cache.lock() {
+        c.insert(s.to_string(), parsed.clone());
+    }
+    parsed
 }
 
 fn requirements<'a>(installed: &BTreeMap<&'a str, (&'a Distribution, usize)>) -> Vec<Resolved<'a>> {
@@ -752,7 +768,7 @@ fn requirements<'a>(installed: &BTreeMap<&'a str, (&'a Distribution, usize)>) ->
             reqs: d
                 .requires_dist
                 .iter()
-                .filter_map(|r| Requirement::from_str(r).ok())
+                .filter_map(|r| parse_requirement(r))
                 .collect(),
         })
         .collect()
