@@ -248,6 +248,19 @@ fn opencv_variants_overwrite_each_other() {
         "{m}"
     );
     assert!(m.contains("`cv2/`") && m.contains("3 file(s)"), "{m}");
+    // `why` on a distribution name shows the import name it provides.
+    let out = sb.run(&[
+        "why",
+        "opencv-python-headless",
+        "--python",
+        env.python.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("`import cv2`"), "{text}");
+    assert!(
+        text.contains("opencv-python 4.8.1") && text.contains("opencv-python-headless 4.9.0"),
+        "{text}"
+    );
     assert!(!found.contains_key("tensorflow-variants-mixed"));
 }
 

@@ -61,31 +61,38 @@ pub fn text(out: &mut impl Write, r: &WhyReport) -> io::Result<()> {
             out,
             "`import {top}`: not found in any site directory of this interpreter (the standard library is not searched)"
         )?;
-    } else {
-        writeln!(
-            out,
-            "`import {top}` (sys.path order, #N is the position on sys.path):"
-        )?;
-        for c in &r.imports {
+    }
+    let mut shown: Option<&str> = None;
+    for c in &r.imports {
+        if shown != Some(c.name.as_str()) {
+            if shown.is_some() {
+                writeln!(out)?;
+            }
             writeln!(
                 out,
-                "  {} #{} {} ({})",
-                status(c.status),
-                c.position,
-                c.path,
-                kind(c.kind)
+                "`import {}` (sys.path order, #N is the position on sys.path):",
+                c.name
             )?;
-            let mut why = format!("from {}", c.origin);
-            if let Some(p) = &c.pth {
-                why.push_str(&format!(" `{p}`"));
-            }
-            if c.distributions.is_empty() {
-                writeln!(out, "      no distribution's RECORD lists it; {why}")?;
-            }
-            for d in &c.distributions {
-                let meta = d.metadata.rsplit('/').next().unwrap_or(&d.metadata);
-                writeln!(out, "      {} ({meta}); {why}", dist_line(d))?;
-            }
+            shown = Some(&c.name);
+        }
+        writeln!(
+            out,
+            "  {} #{} {} ({})",
+            status(c.status),
+            c.position,
+            c.path,
+            kind(c.kind)
+        )?;
+        let mut why = format!("from {}", c.origin);
+        if let Some(p) = &c.pth {
+            why.push_str(&format!(" `{p}`"));
+        }
+        if c.distributions.is_empty() {
+            writeln!(out, "      no distribution's RECORD lists it; {why}")?;
+        }
+        for d in &c.distributions {
+            let meta = d.metadata.rsplit('/').next().unwrap_or(&d.metadata);
+            writeln!(out, "      {} ({meta}); {why}", dist_line(d))?;
         }
     }
     writeln!(out)?;

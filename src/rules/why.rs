@@ -15,7 +15,8 @@ pub struct WhyReport {
     pub executable: Option<String>,
     pub version: Option<String>,
     pub kind: String,
-    /// Copies of `import NAME`, in sys.path order.
+    /// Copies of `import NAME` (for a distribution name, of each top-level
+    /// name it provides), in sys.path order.
     pub imports: Vec<WhyCopy>,
     /// Installed distributions named NAME (PEP 503), in sys.path order.
     pub distributions: Vec<WhyDist>,
@@ -25,6 +26,8 @@ pub struct WhyReport {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct WhyCopy {
+    /// The top-level import name.
+    pub name: String,
     /// 1-based position on sys.path.
     pub position: usize,
     /// `imported`, `shadowed`, or `merged` (namespace portion).
@@ -88,34 +91,6 @@ pub fn why(snap: &Snapshot, it: &Interpreter, name: &str) -> WhyReport {
             .map(|p| p + 1)
             .unwrap_or(0)
     };
-    let all = copies(&layers, it);
-    let mut imports = Vec::new();
-    // `import google.protobuf`: the top-level package decides.
-    let top = name.split('.').next().unwrap_or(name);
-    if let Some(cs) = all.get(top) {
-        let w = winner(cs);
-        for (i, c) in cs.iter().enumerate() {
-            let l = &layers[c.layer];
-            let status = if c.kind == ModuleKind::Namespace
-                && cs.iter().all(|x| x.kind == ModuleKind::Namespace)
-            {
-                "merged"
-            } else if Some(i) == w {
-                "imported"
-            } else {
-                "shadowed"
-            };
-            imports.push(WhyCopy {
-                position: position(c.layer),
-                status,
-                path: format!("{}/{}", l.entry.path, c.file),
-                kind: c.kind,
-                origin: l.entry.origin.describe().to_string(),
-                pth: l.entry.pth.clone(),
-                distributions: c.owners.iter().map(|d| dist_ref(d)).collect(),
-            });
-        }
-    }
     let wanted = normalize(name);
     let first = installed(&layers)
         .get(wanted.as_str())
@@ -140,6 +115,42 @@ pub fn why(snap: &Snapshot, it: &Interpreter, name: &str) -> WhyReport {
                 origin: l.entry.origin.describe().to_string(),
                 dist: dist_ref(d),
                 provides: d.top_level.clone(),
+            });
+        }
+    }
+    let all = copies(&layers, it);
+    let mut imports = Vec::new();
+    // `import google.protobuf`: the top-level package decides. For a
+    // distribution name (`opencv-python`), the names it provides (`cv2`).
+    let top = name.split('.').next().unwrap_or(name);
+    let mut names: Vec<&str> = vec![top];
+    if !all.contains_key(top) {
+        if let Some(d) = distributions.first() {
+            names = d.provides.iter().map(String::as_str).collect();
+        }
+    }
+    for (n, cs) in names.iter().filter_map(|n| all.get_key_value(n)) {
+        let w = winner(cs);
+        for (i, c) in cs.iter().enumerate() {
+            let l = &layers[c.layer];
+            let status = if c.kind == ModuleKind::Namespace
+                && cs.iter().all(|x| x.kind == ModuleKind::Namespace)
+            {
+                "merged"
+            } else if Some(i) == w {
+                "imported"
+            } else {
+                "shadowed"
+            };
+            imports.push(WhyCopy {
+                name: n.to_string(),
+                position: position(c.layer),
+                status,
+                path: format!("{}/{}", l.entry.path, c.file),
+                kind: c.kind,
+                origin: l.entry.origin.describe().to_string(),
+                pth: l.entry.pth.clone(),
+                distributions: c.owners.iter().map(|d| dist_ref(d)).collect(),
             });
         }
     }
