@@ -744,3 +744,84 @@ fn hostile_site_packages_gives_findings_never_a_hang_or_a_write() {
 unsafe fn libc_mkfifo(path: *const std::ffi::c_char, mode: u32) -> i32 {
     libc::mkfifo(path, mode)
 }
+
+#[test]
+fn user_site_shadows_a_conda_env() {
+    // A conda env is hand-made (no conda here): its python links to the
+    // machine's 3.11; the packages are real pip installs (conda/conda#12323).
+    let mut sb = Sandbox::new();
+    let env = sb.path("conda/envs/tf");
+    std::fs::create_dir_all(env.join("bin")).unwrap();
+    std::fs::create_dir_all(env.join("conda-meta")).unwrap();
+    std::fs::create_dir_all(env.join("lib/python3.11")).unwrap();
+    std::os::unix::fs::symlink(python("3.11"), env.join("bin/python3.11")).unwrap();
+    std::os::unix::fs::symlink("python3.11", env.join("bin/python")).unwrap();
+    std::fs::write(
+        env.join("conda-meta/python-3.11.7-h955ad1f_0.json"),
+        r#"{"name": "python", "version": "3.11.7", "files": []}"#,
+    )
+    .unwrap();
+    let stdlib = python("3.11")
+        .parent()
+        .unwrap()
+        .join("../lib/python3.11/site.py");
+    std::fs::copy(stdlib, env.join("lib/python3.11/site.py")).unwrap();
+    let wheels = sb.path("wheels");
+    let new = Wheel::new("tensorflow", "2.15.0")
+        .package("tensorflow")
+        .build(&wheels);
+    let old = Wheel::new("tensorflow", "2.12.0")
+        .package("tensorflow")
+        .build(&wheels);
+    let site = env.join("lib/python3.11/site-packages");
+    let user_site = sb.home.join(".local/lib/python3.11/site-packages");
+    pip_install(
+        &python("3.11"),
+        &["--target", site.to_str().unwrap(), new.to_str().unwrap()],
+    );
+    pip_install(
+        &python("3.11"),
+        &[
+            "--target",
+            user_site.to_str().unwrap(),
+            old.to_str().unwrap(),
+        ],
+    );
+    sb.set_env("CONDA_PREFIX", env.display().to_string());
+    let (v, _) = sb.json(&["check"]);
+    let fs: Vec<&Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "shadowed-package")
+        .collect();
+    assert_eq!(fs.len(), 1, "{v:#}");
+    let m = msg(fs[0]);
+    assert_eq!(fs[0]["severity"], "error");
+    assert!(
+        m.contains(&format!(
+            "`tensorflow` 2.12.0 from `{}/tensorflow`",
+            user_site.display()
+        )),
+        "{m}"
+    );
+    assert!(
+        m.contains(&format!(
+            "`tensorflow` 2.15.0 in `{}/tensorflow`",
+            site.display()
+        )),
+        "{m}"
+    );
+    assert!(m.contains("before a conda env's own site-packages"), "{m}");
+    assert!(fs[0]["fix"]
+        .as_str()
+        .unwrap()
+        .contains("PYTHONNOUSERSITE=1"));
+    // With the user site off, nothing is shadowed.
+    sb.set_env("PYTHONNOUSERSITE", "1");
+    let (v, _) = sb.json(&["check"]);
+    assert!(
+        !v["findings"].to_string().contains("shadowed-package"),
+        "{v:#}"
+    );
+}
