@@ -1020,6 +1020,62 @@ pub fn pip_into_system_python(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::{run, Catalog, Selection, Settings};
+
+    /// One PYTHONPATH directory seen by a 2.7 and a 3.11: markers and
+    /// Requires-Python are judged for each target, not for the machine.
+    #[test]
+    fn markers_are_evaluated_for_each_target() {
+        let it = |v: &str| {
+            serde_json::json!({
+                "executable": format!("/py{v}/bin/python"), "real_executable": null,
+                "version": v, "version_source": null, "kind": "pyenv",
+                "prefix": format!("/py{v}"), "base_prefix": null, "base_executable": null,
+                "pyvenv_cfg": null, "error": null, "exec": null,
+                "sys_path": [{"path": "/pp", "origin": "pythonpath", "exists": true}]
+            })
+        };
+        let snap: Snapshot = serde_json::from_value(serde_json::json!({
+            "schema_version": 1,
+            "host": {"os": "linux", "arch": "x86_64", "root": "/", "cwd": "/"},
+            "interpreters": [it("2.7.18"), it("3.11.7")],
+            "site_dirs": [{"path": "/pp", "distributions": [{
+                "path": "/pp/app-1.0.dist-info", "format": "dist-info",
+                "name": "app", "normalized": "app", "version": "1.0",
+                "requires_python": ">=3.8",
+                "requires_dist": [
+                    "enum34 ; python_version < \"3\"",
+                    "pywin32 ; sys_platform == \"win32\"",
+                    "pytest ; extra == \"test\""
+                ]
+            }]}]
+        }))
+        .unwrap();
+        let catalog = Catalog::builtin();
+        let rules_for = |i: usize| -> Vec<String> {
+            let sel = Selection {
+                targets: vec![i],
+                machine: false,
+            };
+            run(&catalog, &snap, &sel, &Settings::default())
+                .into_iter()
+                .map(|f| format!("{}: {}", f.rule, f.message))
+                .collect()
+        };
+        let py2 = rules_for(0);
+        assert_eq!(py2.len(), 2, "{py2:#?}");
+        assert!(
+            py2[0].starts_with("missing-dependency: app 1.0 requires enum34")
+                || py2[1].starts_with("missing-dependency: app 1.0 requires enum34"),
+            "{py2:#?}"
+        );
+        assert!(
+            py2.iter()
+                .any(|f| f.starts_with("requires-python-mismatch")),
+            "{py2:#?}"
+        );
+        assert!(rules_for(1).is_empty(), "{:#?}", rules_for(1));
+    }
 
     #[test]
     fn extension_tags_match_the_interpreter() {
