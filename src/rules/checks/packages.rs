@@ -396,14 +396,14 @@ fn find_dist<'a>(dir: &'a SiteDir, path: &str) -> Option<&'a Distribution> {
     dir.distributions.iter().find(|d| d.path == path)
 }
 
-fn is_tf_variant(ctx: &CheckCtx, d: &Distribution, key: &str) -> bool {
-    let variants = params_strs(ctx, key);
+fn is_tf_variant(variants: &[String], d: &Distribution) -> bool {
     d.normalized
         .as_deref()
         .is_some_and(|n| variants.iter().any(|v| v == n))
 }
 
 pub fn overlapping_distributions(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
+    let left_to_tf = params_strs(ctx, "left_to_tensorflow_variants_mixed");
     let py = python_cmd(it);
     let mut out = Vec::new();
     for l in layers(ctx.snapshot, it) {
@@ -416,11 +416,7 @@ pub fn overlapping_distributions(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
                 .iter()
                 .filter_map(|p| find_dist(l.dir, p))
                 .collect();
-            if dists.len() < 2
-                || dists
-                    .iter()
-                    .all(|d| is_tf_variant(ctx, d, "left_to_tensorflow_variants_mixed"))
-            {
+            if dists.len() < 2 || dists.iter().all(|d| is_tf_variant(&left_to_tf, d)) {
                 continue;
             }
             let same_version = dists.windows(2).all(|w| w[0].version == w[1].version);
@@ -470,6 +466,7 @@ pub fn tensorflow_variants_mixed(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
                 .collect()
         })
         .unwrap_or_default();
+    let variants = params_strs(ctx, "variants");
     let py = python_cmd(it);
     let mut out = Vec::new();
     for l in layers(ctx.snapshot, it) {
@@ -477,7 +474,7 @@ pub fn tensorflow_variants_mixed(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
             .dir
             .distributions
             .iter()
-            .filter(|d| is_tf_variant(ctx, d, "variants"))
+            .filter(|d| is_tf_variant(&variants, d))
             .collect();
         let mut names: Vec<&str> = tf.iter().filter_map(|d| d.normalized.as_deref()).collect();
         names.sort();
