@@ -53,6 +53,10 @@ pub struct Snapshot {
     /// directories of the interpreters whose site dirs were read.
     #[serde(default)]
     pub externally_managed: Vec<String>,
+    /// conda's machine-wide configuration: `.condarc` files and
+    /// `environments.txt`.
+    #[serde(default)]
+    pub conda: CondaMachine,
     /// What the probes could not read: never a finding on its own, but shown.
     #[serde(default)]
     pub notes: Vec<Note>,
@@ -210,6 +214,10 @@ pub struct Interpreter {
     pub error: Option<String>,
     /// What running the interpreter said, with `--exec` only.
     pub exec: Option<ExecResult>,
+    /// For a conda environment: its records, history, manager and the
+    /// distributions pip put there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conda: Option<CondaEnv>,
 }
 
 fn default_implementation() -> String {
@@ -716,4 +724,204 @@ impl Config {
             .rev()
             .find(|s| s.tool == tool && s.key == key && s.environment.is_none())
     }
+}
+
+/// conda's configuration as read from the machine.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CondaMachine {
+    /// The `.condarc` files that exist, in the order conda reads them.
+    #[serde(default)]
+    pub condarc: Vec<Condarc>,
+    /// `~/.conda/environments.txt` files and what they list.
+    #[serde(default)]
+    pub environments_txt: Vec<EnvironmentsTxt>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Condarc {
+    pub path: String,
+    #[serde(default)]
+    pub envs_dirs: Vec<String>,
+    #[serde(default)]
+    pub pkgs_dirs: Vec<String>,
+    /// Channel names or URLs, credentials redacted.
+    #[serde(default)]
+    pub channels: Vec<String>,
+    /// Why it could not be read or parsed.
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct EnvironmentsTxt {
+    pub path: String,
+    #[serde(default)]
+    pub entries: Vec<EnvironmentsTxtEntry>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct EnvironmentsTxtEntry {
+    /// The line as written.
+    pub path: String,
+    /// The directory exists.
+    pub exists: bool,
+    /// It has a `conda-meta/` directory (conda's own test for an env).
+    pub is_conda_env: bool,
+}
+
+/// A conda environment's own records, as conda-meta and site-packages say.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CondaEnv {
+    /// `base` for an install's root, else the directory name.
+    pub name: String,
+    /// The conda installation this env belongs to (its root prefix).
+    #[serde(default)]
+    pub install: Option<String>,
+    /// The tool that manages it: the one its history names, else the
+    /// install's own (conda before mamba before micromamba).
+    #[serde(default)]
+    pub manager: Option<CondaManager>,
+    /// Every manager the owning install has.
+    #[serde(default)]
+    pub managers: Vec<CondaManager>,
+    /// The Python version conda installed (`python` record), if any.
+    #[serde(default)]
+    pub python_version: Option<String>,
+    /// The channel its Python came from, else the channel most of its
+    /// records came from (`conda-forge`, `pkgs/main`).
+    #[serde(default)]
+    pub channel: Option<String>,
+    #[serde(default)]
+    pub records: Vec<CondaRecord>,
+    /// How many files all records list together.
+    #[serde(default)]
+    pub files_listed: usize,
+    #[serde(default)]
+    pub history: Vec<CondaTransaction>,
+    /// The `history` file exists.
+    #[serde(default)]
+    pub has_history: bool,
+    /// Distributions in the env's site-packages whose RECORD (or egg-info
+    /// PKG-INFO) no conda record lists: installed by pip (or another
+    /// installer), the way conda itself decides.
+    #[serde(default)]
+    pub pip_dists: Vec<PipDist>,
+    /// The env's site-packages directories that were read.
+    #[serde(default)]
+    pub site_packages: Vec<String>,
+    /// `bin/pip` or `bin/pip3` exists in the env.
+    #[serde(default)]
+    pub has_pip_script: bool,
+    /// Distributions in the user site that is on this env's sys.path.
+    #[serde(default)]
+    pub user_site: Option<UserSite>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CondaManager {
+    /// `conda`, `mamba` or `micromamba`.
+    pub kind: String,
+    pub path: String,
+    /// How it was found: `install`, `history`, `MAMBA_EXE`, `CONDA_EXE`.
+    pub source: String,
+}
+
+/// One `conda-meta/*.json` record, without its file list.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CondaRecord {
+    pub name: String,
+    pub version: String,
+    #[serde(default)]
+    pub build: String,
+    /// Short channel name (`conda-forge`, `pkgs/main`), credentials
+    /// redacted.
+    #[serde(default)]
+    pub channel: Option<String>,
+    /// The record file.
+    pub path: String,
+    /// How many files it lists.
+    #[serde(default)]
+    pub files: usize,
+    /// The names of the packages it depends on (conda names, no versions).
+    #[serde(default)]
+    pub depends: Vec<String>,
+    /// The Python distributions (dist-info / egg-info) among its files.
+    #[serde(default)]
+    pub python_dists: Vec<DistRef>,
+    /// Listed files not on disk (stat only; `.pyc` caches ignored), the
+    /// first few of them.
+    #[serde(default)]
+    pub missing_files: Vec<String>,
+    #[serde(default)]
+    pub missing_count: usize,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DistRef {
+    pub name: String,
+    pub version: String,
+    /// The dist-info or egg-info path.
+    pub path: String,
+    /// It is on disk.
+    #[serde(default)]
+    pub present: bool,
+}
+
+/// One `==> date <==` block of `conda-meta/history`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CondaTransaction {
+    /// As written (local time of the machine that ran it).
+    pub date: String,
+    /// Seconds since the epoch, read in the machine's local time zone.
+    #[serde(default)]
+    pub epoch: Option<i64>,
+    #[serde(default)]
+    pub cmd: Option<String>,
+    /// `conda`, `mamba` or `micromamba`, from the command.
+    #[serde(default)]
+    pub tool: Option<String>,
+    /// `+channel::name-version-build` specs.
+    #[serde(default)]
+    pub added: Vec<String>,
+    #[serde(default)]
+    pub removed: Vec<String>,
+}
+
+/// A distribution in a conda env that no conda record owns.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct PipDist {
+    pub name: String,
+    pub version: String,
+    /// The dist-info or egg-info path.
+    pub path: String,
+    /// Its `INSTALLER` file (`pip`, `uv`, ...); unreliable on its own.
+    #[serde(default)]
+    pub installer: Option<String>,
+    /// When it was installed: the mtime of `INSTALLER`, else `RECORD`, else
+    /// the metadata directory, in seconds since the epoch.
+    #[serde(default)]
+    pub installed_at: Option<i64>,
+    /// The same instant as local time, `YYYY-MM-DD HH:MM:SS`.
+    #[serde(default)]
+    pub installed_at_local: Option<String>,
+    /// conda records that list files this distribution's RECORD also lists
+    /// (files pip wrote over conda's), with how many.
+    #[serde(default)]
+    pub overwrites: Vec<FileOverlap>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct FileOverlap {
+    /// The conda record's package name.
+    pub record: String,
+    pub files: usize,
+    /// One of the shared files, prefix-relative.
+    pub example: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct UserSite {
+    pub path: String,
+    #[serde(default)]
+    pub dists: Vec<DistRef>,
 }

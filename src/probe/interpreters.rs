@@ -13,7 +13,7 @@ use super::site::{self, Layout};
 use super::version::{self, is_python_name, minor_from_name, read_pyvenv_cfg, shebang, Shebang};
 use super::Ctx;
 use crate::fs::{display, normpath};
-use crate::snapshot::{Interpreter, Kind, Script};
+use crate::snapshot::{CondaMachine, Interpreter, Kind, Script};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -91,6 +91,7 @@ pub fn discover(
     commands: &[CommandProbe],
     requested: Option<&Path>,
     requested_only: bool,
+    conda: &CondaMachine,
 ) -> Vec<Interpreter> {
     let mut cands: Vec<(Candidate, Source)> = Vec::new();
     let mut add = |c: Candidate, s: Source| cands.push((c, s));
@@ -186,7 +187,7 @@ pub fn discover(
             add(Candidate::EnvDir(p), Source::Pipx);
         }
     }
-    for env in conda_env_dirs(ctx) {
+    for env in super::conda::env_dirs(ctx, conda) {
         add(Candidate::EnvDir(env), Source::Conda);
     }
     let mut system_dirs: Vec<PathBuf> = ["/usr/bin", "/usr/local/bin", "/bin"]
@@ -494,6 +495,7 @@ fn inspect(ctx: &Ctx, ident: Identity, found: Vec<(PathBuf, Source)>) -> Interpr
         foreign_scripts: Vec::new(),
         error: ident.error.clone(),
         exec: None,
+        conda: None,
     };
     if let Some(real) = &ident.real {
         if real
@@ -833,122 +835,4 @@ fn subdirs(ctx: &Ctx, dir: &Path) -> Vec<PathBuf> {
             .unwrap_or(true)
     });
     dirs
-}
-
-/// conda environments: `environments.txt`, `envs_dirs` from `.condarc`, and
-/// the usual install roots with their `envs/`.
-fn conda_env_dirs(ctx: &Ctx) -> Vec<PathBuf> {
-    let mut roots: Vec<PathBuf> = Vec::new();
-    let mut envs: Vec<PathBuf> = Vec::new();
-    if let Some(home) = ctx.home() {
-        let txt = home.join(".conda/environments.txt");
-        if let Ok(text) = ctx.fs.read_text(&txt) {
-            for l in text.lines() {
-                let l = l.trim();
-                if l.starts_with('/') {
-                    envs.push(PathBuf::from(l));
-                }
-            }
-        }
-        for n in [
-            "anaconda3",
-            "miniconda3",
-            "miniforge3",
-            "mambaforge",
-            "micromamba",
-            ".conda",
-            "anaconda",
-            "miniconda",
-            "opt/anaconda3",
-            "opt/miniconda3",
-        ] {
-            roots.push(home.join(n));
-        }
-    }
-    for n in [
-        "/opt/conda",
-        "/opt/anaconda3",
-        "/opt/miniconda3",
-        "/opt/miniforge3",
-        "/usr/local/anaconda3",
-        "/usr/local/miniconda3",
-    ] {
-        roots.push(PathBuf::from(n));
-    }
-    for var in ["CONDA_ROOT", "MAMBA_ROOT_PREFIX"] {
-        if let Some(v) = ctx.var(var) {
-            roots.push(PathBuf::from(v));
-        }
-    }
-    if let Some(exe) = ctx.var("CONDA_EXE") {
-        // <root>/bin/conda or <root>/condabin/conda
-        if let Some(root) = Path::new(exe).parent().and_then(Path::parent) {
-            roots.push(root.to_path_buf());
-        }
-    }
-    for d in condarc_envs_dirs(ctx) {
-        for e in subdirs(ctx, &d) {
-            if ctx.fs.is_dir(&e.join("conda-meta")) {
-                envs.push(e);
-            }
-        }
-    }
-    for r in roots {
-        if ctx.fs.is_dir(&r.join("conda-meta")) {
-            envs.push(r.clone());
-        }
-        for e in subdirs(ctx, &r.join("envs")) {
-            if ctx.fs.is_dir(&e.join("conda-meta")) {
-                envs.push(e);
-            }
-        }
-    }
-    envs
-}
-
-/// `envs_dirs` entries from the `.condarc` files conda reads.
-fn condarc_envs_dirs(ctx: &Ctx) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = vec![
-        "/etc/conda/.condarc".into(),
-        "/etc/conda/condarc".into(),
-        "/var/lib/conda/.condarc".into(),
-    ];
-    if let Some(v) = ctx.var("CONDA_ROOT") {
-        files.push(Path::new(v).join(".condarc"));
-    }
-    if let Some(home) = ctx.home() {
-        files.push(home.join(".condarc"));
-        files.push(home.join(".config/conda/.condarc"));
-        files.push(home.join(".conda/.condarc"));
-    }
-    if let Some(v) = ctx.var("CONDARC") {
-        files.push(PathBuf::from(v));
-    }
-    let mut out = Vec::new();
-    for f in files {
-        let Ok(text) = ctx.fs.read_text(&f) else {
-            continue;
-        };
-        let mut in_list = false;
-        for line in text.lines() {
-            let t = line.trim_end();
-            if t.starts_with("envs_dirs:") {
-                in_list = true;
-                continue;
-            }
-            if in_list {
-                if let Some(item) = t.trim_start().strip_prefix("- ") {
-                    let item = item.trim().trim_matches(['"', '\'']);
-                    let p = match (item.strip_prefix("~/"), ctx.home()) {
-                        (Some(rest), Some(h)) => h.join(rest),
-                        _ => PathBuf::from(item),
-                    };
-                    out.push(p);
-                } else if !t.trim().is_empty() && !t.starts_with(' ') {
-                    in_list = false;
-                }
-            }
-        }
-    }
-    out
 }

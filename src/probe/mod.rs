@@ -4,6 +4,7 @@
 
 pub mod caches;
 pub mod commands;
+pub mod conda;
 pub mod config;
 pub mod disk;
 pub mod exec;
@@ -219,8 +220,15 @@ pub fn scan(opts: &Options) -> Result<Snapshot, crate::Error> {
         }
         None => None,
     };
-    let mut interpreters =
-        interpreters::discover(&ctx, &commands, requested.as_deref(), opts.requested_only);
+    let conda = conda::machine(&ctx);
+    let mut interpreters = interpreters::discover(
+        &ctx,
+        &commands,
+        requested.as_deref(),
+        opts.requested_only,
+        &conda,
+    );
+    conda::probe_envs(&ctx, &mut interpreters);
     let commands = commands::link(&ctx, commands, &mut interpreters);
     if ctx.exec {
         exec::run_all(&ctx, &mut interpreters);
@@ -262,6 +270,7 @@ pub fn scan(opts: &Options) -> Result<Snapshot, crate::Error> {
         storage,
         site_dirs,
         externally_managed,
+        conda,
         notes,
     })
 }
