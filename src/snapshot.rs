@@ -793,6 +793,10 @@ pub struct CondaEnv {
     pub channel: Option<String>,
     #[serde(default)]
     pub records: Vec<CondaRecord>,
+    /// `conda-meta/*.json` files that could not be read or parsed (each has
+    /// a note): what they own may look pip-installed.
+    #[serde(default)]
+    pub records_unreadable: usize,
     /// How many files all records list together.
     #[serde(default)]
     pub files_listed: usize,
@@ -806,15 +810,17 @@ pub struct CondaEnv {
     /// installer), the way conda itself decides.
     #[serde(default)]
     pub pip_dists: Vec<PipDist>,
-    /// The env's site-packages directories that were read.
+    /// The env's own site-packages directories (their contents are in the
+    /// snapshot's `site_dirs`).
     #[serde(default)]
     pub site_packages: Vec<String>,
     /// `bin/pip` or `bin/pip3` exists in the env.
     #[serde(default)]
     pub has_pip_script: bool,
-    /// Distributions in the user site that is on this env's sys.path.
+    /// `records`, `files_listed` and `pip_dists` were read (`check` reads
+    /// them for its targets only).
     #[serde(default)]
-    pub user_site: Option<UserSite>,
+    pub records_read: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -917,11 +923,4 @@ pub struct FileOverlap {
     pub files: usize,
     /// One of the shared files, prefix-relative.
     pub example: String,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct UserSite {
-    pub path: String,
-    #[serde(default)]
-    pub dists: Vec<DistRef>,
 }

@@ -9,14 +9,13 @@
 //! many conda packages say `pip` in it (pypa/pip#9949). Records can list
 //! tens of thousands of files, so they are indexed once per environment.
 
-use super::version::lib_minors;
 use super::Ctx;
 use crate::fs::display;
 use crate::redact;
 use crate::snapshot::{
-    CondaEnv, CondaMachine, CondaManager, CondaRecord, CondaTransaction, Condarc, DistRef,
-    EnvironmentsTxt, EnvironmentsTxtEntry, FileOverlap, Interpreter, Kind, Origin, PipDist,
-    UserSite,
+    CondaEnv, CondaMachine, CondaManager, CondaRecord, CondaTransaction, Condarc, DistFormat,
+    DistRef, EnvironmentsTxt, EnvironmentsTxtEntry, FileOverlap, Interpreter, Kind, Origin,
+    PipDist, SiteDir,
 };
 use rayon::prelude::*;
 use regex::Regex;
@@ -419,17 +418,151 @@ fn subdirs(ctx: &Ctx, dir: &Path) -> Vec<PathBuf> {
 // ---------------------------------------------------------------------------
 // Per environment
 
-/// Fills `conda` for every conda environment among `interpreters`.
-pub fn probe_envs(ctx: &Ctx, interpreters: &mut [Interpreter]) {
+/// Describes every conda environment among `interpreters`: its install and
+/// manager, history, Python version and channel. Cheap: the records' file
+/// lists are read by [`probe_records`], for the environments checked.
+pub fn describe_envs(ctx: &Ctx, interpreters: &mut [Interpreter]) {
     interpreters
         .par_iter_mut()
         .filter(|it| it.kind == Kind::Conda)
         .for_each(|it| {
             let prefix = PathBuf::from(&it.prefix);
             if ctx.fs.is_dir(&prefix.join("conda-meta")) {
-                it.conda = Some(probe_env(ctx, &prefix, it));
+                it.conda = Some(describe_env(ctx, &prefix));
             }
         });
+}
+
+fn describe_env(ctx: &Ctx, prefix: &Path) -> CondaEnv {
+    let meta = prefix.join("conda-meta");
+    let history_path = meta.join("history");
+    let has_history = ctx.fs.symlink_metadata(&history_path).is_ok();
+    let history = if has_history {
+        read_history(ctx, &history_path)
+    } else {
+        Vec::new()
+    };
+    // The newest `python-X.Y.Z-*.json` record says which Python and channel.
+    let python = ctx
+        .fs
+        .read_dir_names(&meta)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|n| {
+            let n = n.to_str()?.to_string();
+            let rest = n.strip_prefix("python-")?;
+            rest.starts_with(|c: char| c.is_ascii_digit())
+                .then(|| meta.join(&n))
+        })
+        .filter_map(|p| load_record(ctx, prefix, &p, false))
+        .max_by_key(|l| super::version::version_key(&l.record.version));
+    let (install, managers) = owning_install(ctx, prefix, &history);
+    let manager = pick_manager(&managers, &history);
+    let name = if install.as_deref() == Some(prefix) {
+        "base".to_string()
+    } else {
+        prefix
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    CondaEnv {
+        name,
+        install: install.as_deref().map(display),
+        manager,
+        managers,
+        python_version: python.as_ref().map(|l| l.record.version.clone()),
+        channel: python
+            .and_then(|l| l.record.channel)
+            .or_else(|| history_channel(&history)),
+        has_history,
+        history,
+        has_pip_script: ["bin/pip", "bin/pip3"]
+            .iter()
+            .any(|p| ctx.fs.symlink_metadata(&prefix.join(p)).is_ok()),
+        ..Default::default()
+    }
+}
+
+/// Reads the records of the conda environments among `targets` (all their
+/// files indexed once), stats the files they list, and finds the
+/// distributions of the env's site-packages (already read into
+/// `site_dirs`) that no record owns.
+pub fn probe_records(
+    ctx: &Ctx,
+    interpreters: &mut [Interpreter],
+    targets: &[usize],
+    site_dirs: &[SiteDir],
+) {
+    interpreters
+        .par_iter_mut()
+        .enumerate()
+        .filter(|(i, it)| targets.contains(i) && it.conda.is_some())
+        .for_each(|(_, it)| {
+            let prefix = PathBuf::from(&it.prefix);
+            let own_sites: Vec<&SiteDir> = it
+                .sys_path
+                .iter()
+                .filter(|e| e.origin == Origin::Site && Path::new(&e.path).starts_with(&prefix))
+                .filter_map(|e| site_dirs.iter().find(|d| d.path == e.path))
+                .collect();
+            if let Some(env) = it.conda.as_mut() {
+                if !env.records_read {
+                    read_records(ctx, &prefix, env, &own_sites);
+                }
+            }
+        });
+}
+
+fn read_records(ctx: &Ctx, prefix: &Path, env: &mut CondaEnv, sites: &[&SiteDir]) {
+    let meta = prefix.join("conda-meta");
+    let names = ctx.fs.read_dir_names(&meta).unwrap_or_else(|e| {
+        ctx.note(&meta, format!("cannot list it: {e}"));
+        Vec::new()
+    });
+    let json: Vec<PathBuf> = names
+        .iter()
+        .filter(|n| n.to_string_lossy().ends_with(".json"))
+        .take(MAX_RECORDS)
+        .map(|n| meta.join(n))
+        .collect();
+    let mut loaded: Vec<Loaded> = json
+        .par_iter()
+        .filter_map(|p| load_record(ctx, prefix, p, true))
+        .collect();
+    env.records_unreadable = json.len() - loaded.len();
+    loaded.sort_by(|a, b| a.record.name.cmp(&b.record.name));
+
+    // The index: every file any record lists, to the record listing it.
+    let files_listed: usize = loaded.iter().map(|l| l.files.len()).sum();
+    let mut index: HashMap<&str, u32> = HashMap::with_capacity(files_listed);
+    for (i, l) in loaded.iter().enumerate() {
+        for f in &l.files {
+            index.insert(f.as_str(), i as u32);
+        }
+    }
+
+    let mut pip_dists: Vec<PipDist> = sites
+        .iter()
+        .flat_map(|s| pip_dists_in(ctx, prefix, s, &index, &loaded))
+        .collect();
+    pip_dists.sort_by(|a, b| a.name.cmp(&b.name));
+
+    let mut records: Vec<CondaRecord> = loaded.into_iter().map(|l| l.record).collect();
+    for r in &mut records {
+        for d in &mut r.python_dists {
+            d.present = ctx.fs.symlink_metadata(&prefix.join(&d.path)).is_ok();
+            d.path = display(&prefix.join(&d.path));
+        }
+    }
+    if env.channel.is_none() {
+        env.channel = most_common_channel(&records);
+    }
+    env.records = records;
+    env.files_listed = files_listed;
+    env.pip_dists = pip_dists;
+    env.site_packages = sites.iter().map(|s| s.path.clone()).collect();
+    env.records_read = true;
 }
 
 #[derive(Deserialize)]
@@ -456,116 +589,7 @@ struct Loaded {
     files: Vec<String>,
 }
 
-fn probe_env(ctx: &Ctx, prefix: &Path, it: &Interpreter) -> CondaEnv {
-    let meta = prefix.join("conda-meta");
-    let names = ctx.fs.read_dir_names(&meta).unwrap_or_else(|e| {
-        ctx.note(&meta, format!("cannot list it: {e}"));
-        Vec::new()
-    });
-    let json: Vec<PathBuf> = names
-        .iter()
-        .filter(|n| n.to_string_lossy().ends_with(".json"))
-        .take(MAX_RECORDS)
-        .map(|n| meta.join(n))
-        .collect();
-    let mut loaded: Vec<Loaded> = json
-        .par_iter()
-        .filter_map(|p| load_record(ctx, prefix, p))
-        .collect();
-    loaded.sort_by(|a, b| a.record.name.cmp(&b.record.name));
-
-    // The index: every file any record lists, to the record listing it.
-    let files_listed: usize = loaded.iter().map(|l| l.files.len()).sum();
-    let mut index: HashMap<&str, u32> = HashMap::with_capacity(files_listed);
-    for (i, l) in loaded.iter().enumerate() {
-        for f in &l.files {
-            index.insert(f.as_str(), i as u32);
-        }
-    }
-
-    let history_path = meta.join("history");
-    let has_history = ctx.fs.symlink_metadata(&history_path).is_ok();
-    let history = if has_history {
-        read_history(ctx, &history_path)
-    } else {
-        Vec::new()
-    };
-
-    // site-packages of every lib/pythonX.Y (one in practice).
-    let site_dirs: Vec<(String, PathBuf)> = lib_minors(&ctx.fs, prefix)
-        .into_iter()
-        .map(|m| {
-            let rel = format!("lib/python{m}/site-packages");
-            let abs = prefix.join(&rel);
-            (rel, abs)
-        })
-        .filter(|(_, abs)| ctx.fs.is_dir(abs))
-        .collect();
-    let mut pip_dists = Vec::new();
-    for (rel, abs) in &site_dirs {
-        pip_dists.extend(pip_dists_in(ctx, rel, abs, &index, &loaded));
-    }
-    pip_dists.sort_by(|a, b| a.name.cmp(&b.name));
-
-    let mut records: Vec<CondaRecord> = loaded.into_iter().map(|l| l.record).collect();
-    for r in &mut records {
-        for d in &mut r.python_dists {
-            d.present = ctx.fs.symlink_metadata(&prefix.join(&d.path)).is_ok();
-            d.path = display(&prefix.join(&d.path));
-        }
-    }
-
-    let python = records
-        .iter()
-        .filter(|r| r.name == "python")
-        .max_by_key(|r| super::version::version_key(&r.version));
-    let python_version = python.map(|r| r.version.clone());
-    let channel = python
-        .and_then(|r| r.channel.clone())
-        .or_else(|| most_common_channel(&records))
-        .or_else(|| history_channel(&history));
-
-    let (install, managers) = owning_install(ctx, prefix, &history);
-    let manager = pick_manager(&managers, &history);
-
-    let user_site = it
-        .sys_path
-        .iter()
-        .find(|e| e.origin == Origin::UserSite && e.exists)
-        .map(|e| UserSite {
-            path: e.path.clone(),
-            dists: dists_in(ctx, Path::new(&e.path)),
-        });
-
-    let name = if install.as_deref() == Some(prefix) {
-        "base".to_string()
-    } else {
-        prefix
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    };
-    CondaEnv {
-        name,
-        install: install.as_deref().map(display),
-        manager,
-        managers,
-        python_version,
-        channel,
-        files_listed,
-        has_history,
-        history,
-        pip_dists,
-        site_packages: site_dirs.iter().map(|(_, a)| display(a)).collect(),
-        has_pip_script: ["bin/pip", "bin/pip3"]
-            .iter()
-            .any(|p| ctx.fs.symlink_metadata(&prefix.join(p)).is_ok()),
-        user_site,
-        records,
-    }
-}
-
-fn load_record(ctx: &Ctx, prefix: &Path, path: &Path) -> Option<Loaded> {
+fn load_record(ctx: &Ctx, prefix: &Path, path: &Path, stat_files: bool) -> Option<Loaded> {
     let bytes = match ctx.fs.read_head(path, MAX_RECORD + 1) {
         Ok(b) => b,
         Err(e) => {
@@ -613,6 +637,7 @@ fn load_record(ctx: &Ctx, prefix: &Path, path: &Path) -> Option<Loaded> {
     );
     let missing: Vec<String> = files
         .iter()
+        .filter(|_| stat_files)
         .filter(|f| !f.ends_with(".pyc"))
         .filter(|f| ctx.fs.symlink_metadata(&prefix.join(f)).is_err())
         .cloned()
@@ -704,58 +729,46 @@ pub fn parse_dist_dir(dir: &str) -> Option<(String, String)> {
     Some((name.to_string(), version.to_string()))
 }
 
-/// PEP 503 normalisation: `Foo_Bar.baz` -> `foo-bar-baz`.
-pub fn normalize(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut dash = false;
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            dash = true;
-        } else {
-            if dash && !out.is_empty() {
-                out.push('-');
-            }
-            dash = false;
-            out.push(c.to_ascii_lowercase());
-        }
-    }
-    out
-}
-
-/// Distributions in a site dir no record owns.
+/// Distributions of one of the env's site dirs that no record owns: their
+/// anchor file (RECORD, else METADATA; PKG-INFO for egg-info; the egg-info or
+/// egg-link file itself) is in no record's `files`.
 fn pip_dists_in(
     ctx: &Ctx,
-    rel: &str,
-    abs: &Path,
+    prefix: &Path,
+    site: &SiteDir,
     index: &HashMap<&str, u32>,
     loaded: &[Loaded],
 ) -> Vec<PipDist> {
-    let Ok(names) = ctx.fs.read_dir_names(abs) else {
-        return Vec::new();
+    let rel = |p: &str| -> Option<String> {
+        Path::new(p)
+            .strip_prefix(prefix)
+            .ok()
+            .map(|r| display(r))
     };
-    names
+    site.distributions
         .par_iter()
-        .filter_map(|n| {
-            let n = n.to_str()?;
-            let (name, version) = parse_dist_dir(n)?;
-            let dir = abs.join(n);
-            let is_dir = ctx.fs.is_dir(&dir);
-            // conda's anchor files: RECORD, PKG-INFO, or the egg-info file.
-            let anchors: Vec<String> = if n.ends_with(".dist-info") {
-                vec![format!("{rel}/{n}/RECORD"), format!("{rel}/{n}/METADATA")]
-            } else if is_dir {
-                vec![format!("{rel}/{n}/PKG-INFO")]
-            } else {
-                vec![format!("{rel}/{n}")]
+        .filter(|d| d.format != DistFormat::Egg)
+        .filter_map(|d| {
+            let anchors: Vec<&str> = match d.format {
+                DistFormat::DistInfo | DistFormat::EggInfo => d
+                    .record_file
+                    .iter()
+                    .chain(d.metadata_file.iter())
+                    .map(String::as_str)
+                    .collect(),
+                _ => vec![d.path.as_str()],
             };
-            if anchors.iter().any(|a| index.contains_key(a.as_str())) {
+            let owned = anchors
+                .iter()
+                .filter_map(|a| rel(a))
+                .any(|a| index.contains_key(a.as_str()));
+            // A dist-info whose RECORD and METADATA are both gone cannot be
+            // judged. `INSTALLER` saying `conda` is conda's own mark (the
+            // other way round it is unreliable: conda packages often say pip).
+            if owned || anchors.is_empty() || d.installer.as_deref() == Some("conda") {
                 return None;
             }
-            let installer = is_dir
-                .then(|| ctx.fs.read_text_limited(&dir.join("INSTALLER"), 256).ok())
-                .flatten()
-                .map(|(t, _)| t.trim().to_string())
-                .filter(|t| !t.is_empty());
+            let dir = PathBuf::from(&d.path);
             let installed_at = ["INSTALLER", "RECORD"]
                 .iter()
                 .map(|f| dir.join(f))
@@ -765,16 +778,30 @@ fn pip_dists_in(
                     use std::os::unix::fs::MetadataExt;
                     Some(m.mtime()).filter(|t| *t > 0)
                 });
-            let overwrites = if n.ends_with(".dist-info") {
-                overlaps(ctx, rel, &dir.join("RECORD"), index, loaded)
-            } else {
-                Vec::new()
+            let overwrites = match (d.format, &d.record_file) {
+                (DistFormat::DistInfo, Some(r)) => {
+                    overlaps(ctx, Path::new(&site.path), prefix, Path::new(r), index, loaded)
+                }
+                _ => Vec::new(),
             };
+            let file_name = dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let from_dir = parse_dist_dir(&file_name);
             Some(PipDist {
-                name,
-                version,
-                path: display(&dir),
-                installer,
+                name: d
+                    .name
+                    .clone()
+                    .or_else(|| from_dir.as_ref().map(|x| x.0.clone()))
+                    .unwrap_or(file_name),
+                version: d
+                    .version
+                    .clone()
+                    .or_else(|| from_dir.map(|x| x.1))
+                    .unwrap_or_default(),
+                path: d.path.clone(),
+                installer: d.installer.clone(),
                 installed_at,
                 installed_at_local: installed_at.map(local_time),
                 overwrites,
@@ -786,7 +813,8 @@ fn pip_dists_in(
 /// conda records that list files this RECORD lists too.
 fn overlaps(
     ctx: &Ctx,
-    rel: &str,
+    site: &Path,
+    prefix: &Path,
     record: &Path,
     index: &HashMap<&str, u32>,
     loaded: &[Loaded],
@@ -799,18 +827,21 @@ fn overlaps(
         .flexible(true)
         .from_reader(bytes.as_slice());
     let mut by_record: BTreeMap<u32, (usize, String)> = BTreeMap::new();
-    for row in rdr.byte_records().take(1_000_000) {
+    for row in rdr.byte_records() {
         let Ok(row) = row else { continue };
         let Some(p) = row.get(0) else { continue };
         let p = String::from_utf8_lossy(p);
         if p.ends_with(".pyc") {
             continue;
         }
-        // RECORD paths are relative to site-packages (`../../../bin/x`).
-        let full = crate::fs::normpath(&Path::new(rel).join(&*p));
-        let full = display(&full);
-        if let Some(&i) = index.get(full.as_str()) {
-            let e = by_record.entry(i).or_insert((0, full.clone()));
+        // RECORD paths are relative to the site dir (`../../../bin/x`).
+        let full = crate::fs::normpath(&site.join(&*p));
+        let Ok(rel) = full.strip_prefix(prefix) else {
+            continue;
+        };
+        let rel = display(rel);
+        if let Some(&i) = index.get(rel.as_str()) {
+            let e = by_record.entry(i).or_insert((0, rel.clone()));
             e.0 += 1;
         }
     }
@@ -820,26 +851,6 @@ fn overlaps(
             record: loaded[i as usize].record.name.clone(),
             files,
             example,
-        })
-        .collect()
-}
-
-/// Every distribution in a site dir (for the user site).
-fn dists_in(ctx: &Ctx, dir: &Path) -> Vec<DistRef> {
-    let Ok(names) = ctx.fs.read_dir_names(dir) else {
-        return Vec::new();
-    };
-    names
-        .iter()
-        .filter_map(|n| {
-            let n = n.to_str()?;
-            let (name, version) = parse_dist_dir(n)?;
-            Some(DistRef {
-                name,
-                version,
-                path: display(&dir.join(n)),
-                present: true,
-            })
         })
         .collect()
 }
@@ -1166,7 +1177,6 @@ mod tests {
             Some(("pip".into(), "24.0".into()))
         );
         assert_eq!(parse_dist_dir("foo.dist-info"), None);
-        assert_eq!(normalize("Foo_Bar.baz"), "foo-bar-baz");
     }
 
     #[test]

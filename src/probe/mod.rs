@@ -228,7 +228,7 @@ pub fn scan(opts: &Options) -> Result<Snapshot, crate::Error> {
         opts.requested_only,
         &conda,
     );
-    conda::probe_envs(&ctx, &mut interpreters);
+    conda::describe_envs(&ctx, &mut interpreters);
     let commands = commands::link(&ctx, commands, &mut interpreters);
     if ctx.exec {
         exec::run_all(&ctx, &mut interpreters);
@@ -253,7 +253,9 @@ pub fn scan(opts: &Options) -> Result<Snapshot, crate::Error> {
         Default::default()
     } else {
         let all: Vec<usize> = (0..interpreters.len()).collect();
-        site_packages::probe(&ctx, &interpreters, &all)
+        let read = site_packages::probe(&ctx, &interpreters, &all);
+        conda::probe_records(&ctx, &mut interpreters, &all, &read.0);
+        read
     };
     let mut notes = ctx.notes.lock().map(|n| n.clone()).unwrap_or_default();
     notes.sort_by(|a, b| a.path.cmp(&b.path));
@@ -294,6 +296,7 @@ pub fn read_site_packages(
             snap.externally_managed.push(m);
         }
     }
+    conda::probe_records(&ctx, &mut snap.interpreters, targets, &snap.site_dirs);
     let notes = ctx.notes.lock().map(|n| n.clone()).unwrap_or_default();
     snap.notes.extend(notes);
     snap.notes.sort_by(|a, b| a.path.cmp(&b.path));

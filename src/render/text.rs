@@ -160,6 +160,7 @@ pub fn scan(out: &mut impl Write, snap: &Snapshot, verbose: bool) -> io::Result<
     let mut table = Table::new(rows);
     table.with(Style::sharp());
     writeln!(out, "{table}")?;
+    conda_envs(out, snap)?;
     if verbose {
         for it in &snap.interpreters {
             writeln!(out, "\n{}", paint(env_line(it), S::new().bold()))?;
@@ -255,6 +256,56 @@ fn caches(out: &mut impl Write, snap: &Snapshot, verbose: bool) -> io::Result<()
                 paint(format!("({})", s.source), S::new().dimmed())
             )?;
         }
+    }
+    Ok(())
+}
+
+/// One line per conda env: name, manager, Python and channel.
+fn conda_envs(out: &mut impl Write, snap: &Snapshot) -> io::Result<()> {
+    let envs: Vec<(&Interpreter, &crate::snapshot::CondaEnv)> = snap
+        .interpreters
+        .iter()
+        .filter_map(|it| it.conda.as_ref().map(|c| (it, c)))
+        .collect();
+    if envs.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\n{}", paint("Conda environments", S::new().bold()))?;
+    for (it, c) in envs {
+        let manager = match &c.manager {
+            Some(m) => {
+                let mut s = format!("manager {} ({})", m.kind, m.path);
+                let others: Vec<&str> = c
+                    .managers
+                    .iter()
+                    .filter(|o| o.kind != m.kind)
+                    .map(|o| o.kind.as_str())
+                    .collect();
+                if !others.is_empty() {
+                    s.push_str(&format!(", also {}", others.join(", ")));
+                }
+                s
+            }
+            None => "no manager found".to_string(),
+        };
+        let python = match &c.python_version {
+            Some(v) => format!("Python {v}"),
+            None => "no Python".to_string(),
+        };
+        let channel = match &c.channel {
+            Some(ch) => format!("channel {ch}"),
+            None => "channel unknown".to_string(),
+        };
+        let mut line = format!("  {} {}", paint(&c.name, S::new().bold()), it.prefix);
+        line.push_str(&format!("\n      {manager}; {python}; {channel}"));
+        if c.records_read {
+            line.push_str(&format!(
+                "; {} from conda, {} from pip",
+                plural(c.records.len(), "package"),
+                c.pip_dists.len()
+            ));
+        }
+        writeln!(out, "{line}")?;
     }
     Ok(())
 }

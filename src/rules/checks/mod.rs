@@ -3,6 +3,7 @@
 //! machine-wide (PATH, environment variables) or runs per environment.
 
 mod caches;
+mod conda;
 pub mod environment;
 pub mod packages;
 
@@ -20,6 +21,28 @@ pub enum Kind {
 
 /// Every check kind, by the name rule files use in `check = "..."`.
 pub static KINDS: &[(&str, Kind)] = &[
+    ("pip-conda-mixed", Kind::Environment(conda::pip_conda_mixed)),
+    (
+        "pip-overrides-conda",
+        Kind::Environment(conda::pip_overrides_conda),
+    ),
+    ("conda-after-pip", Kind::Environment(conda::conda_after_pip)),
+    (
+        "conda-env-missing-pip",
+        Kind::Environment(conda::conda_env_missing_pip),
+    ),
+    (
+        "user-site-leaks-into-conda",
+        Kind::Environment(conda::user_site_leaks_into_conda),
+    ),
+    (
+        "conda-files-missing",
+        Kind::Environment(conda::conda_files_missing),
+    ),
+    (
+        "conda-environments-txt-stale",
+        Kind::Machine(conda::conda_environments_txt_stale),
+    ),
     ("broken-venv", Kind::Environment(environment::broken_venv)),
     (
         "script-bad-interpreter",
