@@ -739,12 +739,8 @@ fn pip_dists_in(
     index: &HashMap<&str, u32>,
     loaded: &[Loaded],
 ) -> Vec<PipDist> {
-    let rel = |p: &str| -> Option<String> {
-        Path::new(p)
-            .strip_prefix(prefix)
-            .ok()
-            .map(|r| display(r))
-    };
+    let rel =
+        |p: &str| -> Option<String> { Path::new(p).strip_prefix(prefix).ok().map(|r| display(r)) };
     site.distributions
         .par_iter()
         .filter(|d| d.format != DistFormat::Egg)
@@ -779,9 +775,14 @@ fn pip_dists_in(
                     Some(m.mtime()).filter(|t| *t > 0)
                 });
             let overwrites = match (d.format, &d.record_file) {
-                (DistFormat::DistInfo, Some(r)) => {
-                    overlaps(ctx, Path::new(&site.path), prefix, Path::new(r), index, loaded)
-                }
+                (DistFormat::DistInfo, Some(r)) => overlaps(
+                    ctx,
+                    Path::new(&site.path),
+                    prefix,
+                    Path::new(r),
+                    index,
+                    loaded,
+                ),
                 _ => Vec::new(),
             };
             let file_name = dir
@@ -1030,8 +1031,8 @@ fn local_time(t: i64) -> String {
 
 /// The managers a prefix holds itself. `bin/conda` alone is not enough (an
 /// env may carry a stray entry point): conda counts when the prefix has
-/// `condabin/` or a `conda` record; mamba likewise; micromamba is a single
-/// static binary with no record.
+/// `condabin/` or a `conda` record; mamba likewise, or beside such a conda;
+/// micromamba is a single static binary with no record.
 fn managers_at(ctx: &Ctx, prefix: &Path, source: &str) -> Vec<CondaManager> {
     let records: Vec<String> = ctx
         .fs
@@ -1049,14 +1050,19 @@ fn managers_at(ctx: &Ctx, prefix: &Path, source: &str) -> Vec<CondaManager> {
                 .is_some_and(|x| x.starts_with(|c: char| c.is_ascii_digit()))
         })
     };
-    let mut out = Vec::new();
+    let mut out: Vec<CondaManager> = Vec::new();
     for (kind, paths) in TOOLS {
         for p in *paths {
             let full = prefix.join(p);
             if ctx.fs.symlink_metadata(&full).is_err() {
                 continue;
             }
-            let counts = *kind == "micromamba" || p.starts_with("condabin/") || has_record(kind);
+            // mamba's entry point beside a conda that counts is that
+            // install's mamba (miniforge ships both).
+            let counts = *kind == "micromamba"
+                || p.starts_with("condabin/")
+                || has_record(kind)
+                || (*kind == "mamba" && out.iter().any(|m| m.kind == "conda"));
             if counts {
                 out.push(CondaManager {
                     kind: kind.to_string(),

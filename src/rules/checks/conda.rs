@@ -53,7 +53,9 @@ fn env_label(it: &Interpreter, c: &CondaEnv) -> String {
 }
 
 fn channel_of(r: &CondaRecord) -> String {
-    r.channel.clone().unwrap_or_else(|| "unknown channel".into())
+    r.channel
+        .clone()
+        .unwrap_or_else(|| "unknown channel".into())
 }
 
 /// The interpreter to run pip with, as a user would type it.
@@ -66,7 +68,10 @@ fn python_of(it: &Interpreter) -> String {
 
 /// The manager command to give in a fix (`conda`, `mamba`, `micromamba`).
 fn manager_cmd(c: &CondaEnv) -> &str {
-    c.manager.as_ref().map(|m| m.kind.as_str()).unwrap_or("conda")
+    c.manager
+        .as_ref()
+        .map(|m| m.kind.as_str())
+        .unwrap_or("conda")
 }
 
 fn conda_env(it: &Interpreter) -> Option<&CondaEnv> {
@@ -418,7 +423,8 @@ pub fn user_site_leaks_into_conda(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> 
         }
     }
     for r in &c.records {
-        has.entry(norm(&r.name)).or_insert_with(|| r.version.clone());
+        has.entry(norm(&r.name))
+            .or_insert_with(|| r.version.clone());
     }
     let mut needs: BTreeMap<String, String> = BTreeMap::new();
     for d in &own {
