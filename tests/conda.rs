@@ -877,3 +877,32 @@ fn hostile_conda_meta_is_noted_not_fatal() {
     assert_eq!(c["records_unreadable"], 3);
     assert_eq!(c["records"].as_array().unwrap().len(), 3);
 }
+
+#[test]
+fn base_pip_on_path_counts_only_when_activation_keeps_it() {
+    let mut sb = sandbox();
+    let root = sb.home.join("miniconda3");
+    let base = CondaEnv::new(&root, true);
+    std::fs::create_dir_all(root.join("condabin")).unwrap();
+    std::fs::write(root.join("condabin/conda"), "").unwrap();
+    run_ok(Command::new("chmod").arg("+x").arg(root.join("bin/pip")));
+    let env = CondaEnv::new(&root.join("envs/nopip"), false);
+    sb.set_env(
+        "PATH",
+        format!("{}:/usr/bin:/bin", root.join("bin").display()),
+    );
+    // base's bin put on PATH by hand (old installers did): activating the
+    // env keeps it, so `pip` installs into base.
+    let f = findings_for(&sb, &args(&target(&env)), "conda-env-missing-pip");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let msg = f[0]["message"].as_str().unwrap();
+    assert!(msg.contains("even with it activated"), "{msg}");
+    assert!(
+        msg.contains(&format!("installs into `{}`", base.prefix.display())),
+        "{msg}"
+    );
+    // base is on PATH because it is the active env: `conda activate nopip`
+    // replaces it, so nothing can be said.
+    sb.set_env("CONDA_PREFIX", root.to_str().unwrap());
+    assert!(findings_for(&sb, &args(&target(&env)), "conda-env-missing-pip").is_empty());
+}

@@ -739,8 +739,7 @@ fn pip_dists_in(
     index: &HashMap<&str, u32>,
     loaded: &[Loaded],
 ) -> Vec<PipDist> {
-    let rel =
-        |p: &str| -> Option<String> { Path::new(p).strip_prefix(prefix).ok().map(|r| display(r)) };
+    let rel = |p: &str| -> Option<String> { Path::new(p).strip_prefix(prefix).ok().map(display) };
     site.distributions
         .par_iter()
         .filter(|d| d.format != DistFormat::Egg)

@@ -369,7 +369,13 @@ pub fn conda_env_missing_pip(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
             None => "another environment".into(),
         },
     };
-    let active = snap.env_var("CONDA_PREFIX") == Some(it.prefix.as_str());
+    let active_prefix = snap.env_var("CONDA_PREFIX");
+    let active = active_prefix == Some(it.prefix.as_str());
+    // `conda activate` takes the active env's `bin` off PATH: a pip found
+    // there now says nothing about PATH with this env activated.
+    if !active && target.is_some_and(|t| Some(t.prefix.as_str()) == active_prefix) {
+        return Vec::new();
+    }
     let when = if active {
         "with it activated"
     } else {
@@ -429,8 +435,9 @@ pub fn user_site_leaks_into_conda(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> 
     let mut needs: BTreeMap<String, String> = BTreeMap::new();
     for d in &own {
         for req in &d.requires_dist {
-            // Extras that were not requested do not count.
-            if req.contains("extra ==") || req.contains("extra==") {
+            // Markers are not evaluated here: a requirement behind one (an
+            // extra, an old Python) may not apply, so it does not count.
+            if req.contains(';') {
                 continue;
             }
             if let Some(n) = req_name(req) {
