@@ -157,6 +157,34 @@ fn scan_shows_each_conda_env_with_manager_python_and_channel() {
 }
 
 #[test]
+fn installs_with_and_without_history() {
+    let sb = sandbox();
+    copy_fixture("anaconda3-2023.03", &sb.home.join("anaconda3"));
+    // Also found through an `envs_dirs`-less pyenv-style location, by
+    // environments.txt.
+    let nohist = sb.path("pyenv/versions/anaconda3-2023.03-without-history");
+    copy_fixture("anaconda3-2023.03-without-history", &nohist);
+    register(&sb, &[&nohist]);
+    let (scan, _) = sb.json(&["scan"]);
+    let a = sb.home.join("anaconda3");
+    let base = conda_of(&scan, &a);
+    assert_eq!(base["name"], "base");
+    assert_eq!(base["python_version"], "3.10.9");
+    assert_eq!(base["has_history"], true);
+    for (env, py) in [("myenv", Some("3.10.14")), ("without_python", None)] {
+        let c = conda_of(&scan, &a.join("envs").join(env));
+        assert_eq!(c["install"], a.to_str().unwrap(), "{env}");
+        assert_eq!(c["python_version"].as_str(), py, "{env}");
+    }
+    let c = conda_of(&scan, &nohist);
+    assert_eq!(c["has_history"], false);
+    assert_eq!(c["history"].as_array().unwrap().len(), 0);
+    assert_eq!(c["python_version"], "3.10.9");
+    assert_eq!(c["manager"]["kind"], "conda");
+    assert_eq!(c["name"], "base");
+}
+
+#[test]
 fn manager_from_the_history_cmd_line_or_none() {
     let sb = sandbox();
     let root = sb.path("layouts");

@@ -1205,6 +1205,17 @@ mod tests {
     }
 
     #[test]
+    fn condarc_values_as_conda_accepts_them() {
+        let raw: RawCondarc = serde_yaml_ng::from_str(
+            "envs_path: /a\npkgs_dirs:\n  - ~/pkgs\n  - 3\nchannels: [conda-forge]\nauto_activate_base: false\n",
+        )
+        .unwrap();
+        assert_eq!(raw.envs_path.unwrap().into_vec(), vec!["/a"]);
+        assert_eq!(raw.pkgs_dirs.unwrap().into_vec(), vec!["~/pkgs"]);
+        assert_eq!(raw.channels.unwrap().into_vec(), vec!["conda-forge"]);
+    }
+
+    #[test]
     fn history_transactions_and_tools() {
         let h = "==> 2024-01-15 10:00:00 <==\n# cmd: /Users/Some One/miniconda3/bin/conda create -n x python=3.9\n+defaults::python-3.9.18-h1_0\n# update specs: ['python']\n==> 2024-06-20 14:30:00 <==\n# cmd: micromamba install numpy\n-defaults::python-3.9.18-h1_0\n+conda-forge/linux-64::numpy-1.26.4-py39_0\n==> garbage <==\n";
         let t = parse_history(h, false);
