@@ -934,3 +934,29 @@ fn base_pip_on_path_counts_only_when_activation_keeps_it() {
     sb.set_env("CONDA_PREFIX", root.to_str().unwrap());
     assert!(findings_for(&sb, &args(&target(&env)), "conda-env-missing-pip").is_empty());
 }
+
+#[test]
+fn pip_ignore_installed_leaves_both_metadata_dirs() {
+    let (sb, env) = clean_env();
+    // `pip install -I`, the usual answer to "Cannot uninstall ...": pip
+    // writes its copy without removing conda's.
+    env.pip_install(
+        &numpy("1.26.4"),
+        &sb.path("wheels2"),
+        &["--ignore-installed"],
+    );
+    // Same version, same directory name: the RECORD is at the path conda's
+    // record lists, so by conda's own test it is still conda's: nothing to say.
+    let f = findings_for(&sb, &args(&target(&env)), "pip-overrides-conda");
+    assert!(f.is_empty(), "same files, same version: {f:#?}");
+    env.pip_install(&numpy("2.0.0"), &sb.path("wheels"), &["--ignore-installed"]);
+    assert!(env.site().join("numpy-1.26.4.dist-info").exists());
+    let f = findings_for(&sb, &args(&target(&env)), "pip-overrides-conda");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let msg = f[0]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("pip's `numpy 2.0.0` and conda's `numpy 1.26.4` (conda-forge, build `pyhd8ed1ab_0`) are both installed"),
+        "{msg}"
+    );
+    assert_eq!(f[0]["severity"], "error");
+}

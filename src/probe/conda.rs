@@ -923,7 +923,7 @@ pub fn parse_history(text: &str, local_time: bool) -> Vec<CondaTransaction> {
         }
         let Some(t) = out.last_mut() else { continue };
         if let Some(cmd) = l.strip_prefix("# cmd:") {
-            let cmd = redact::urls(cmd.trim());
+            let cmd = redact_channel(cmd.trim());
             t.tool = tool_of_cmd(&cmd).map(|(k, _)| k.to_string());
             t.cmd = Some(cmd);
         } else if let Some(spec) = l.strip_prefix('+') {
@@ -1217,10 +1217,11 @@ mod tests {
 
     #[test]
     fn history_transactions_and_tools() {
-        let h = "==> 2024-01-15 10:00:00 <==\n# cmd: /Users/Some One/miniconda3/bin/conda create -n x python=3.9\n+defaults::python-3.9.18-h1_0\n# update specs: ['python']\n==> 2024-06-20 14:30:00 <==\n# cmd: micromamba install numpy\n-defaults::python-3.9.18-h1_0\n+conda-forge/linux-64::numpy-1.26.4-py39_0\n==> garbage <==\n";
+        let h = "==> 2024-01-15 10:00:00 <==\n# cmd: /Users/Some One/miniconda3/bin/conda create -n x python=3.9 -c https://conda.anaconda.org/t/tk-42/private\n+defaults::python-3.9.18-h1_0\n# update specs: ['python']\n==> 2024-06-20 14:30:00 <==\n# cmd: micromamba install numpy\n-defaults::python-3.9.18-h1_0\n+conda-forge/linux-64::numpy-1.26.4-py39_0\n==> garbage <==\n";
         let t = parse_history(h, false);
         assert_eq!(t.len(), 3);
         assert_eq!(t[0].tool.as_deref(), Some("conda"));
+        assert!(!t[0].cmd.as_deref().unwrap().contains("tk-42"));
         assert_eq!(t[0].added, vec!["defaults::python-3.9.18-h1_0"]);
         assert_eq!(t[0].epoch, Some(1_705_312_800));
         assert_eq!(t[1].tool.as_deref(), Some("micromamba"));

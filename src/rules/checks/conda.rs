@@ -161,7 +161,7 @@ pub fn pip_overrides_conda(_ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
             let message = if both_present {
                 paths.push(conda_dist.map(|d| d.path.clone()).unwrap_or_default());
                 format!(
-                    "In the {}, pip's `{} {}` and conda's `{} {}` ({}, build `{}`) are both installed in the same site-packages; their files overwrite each other and `import {}` gets a mix",
+                    "In the {}, pip's `{} {}` and conda's `{} {}` ({}, build `{}`) are both installed in the same site-packages; their files overwrite each other, so imports get a mix of the two",
                     env_label(it, c),
                     p.name,
                     p.version,
@@ -169,7 +169,6 @@ pub fn pip_overrides_conda(_ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
                     conda_version,
                     channel_of(r),
                     r.build,
-                    p.name.replace('-', "_").to_lowercase()
                 )
             } else {
                 format!(
