@@ -480,7 +480,7 @@ pub fn user_site_leaks_into_conda(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> 
     };
     vec![Hit {
         message: format!(
-            "The user site `{}` is on the {}'s sys.path before its own site-packages (Python adds it to conda envs unless `PYTHONNOUSERSITE` is set) and provides {} distribution(s) the env has or needs, so those are imported from the user site: {}",
+            "The user site `{}` is on the sys.path of the {}, before the env's own site-packages (Python adds it to conda envs unless `PYTHONNOUSERSITE` is set), and provides {} distribution(s) the env has or needs, so those are imported from the user site: {}",
             user.path,
             env_label(it, c),
             leaks.len(),
@@ -488,15 +488,10 @@ pub fn user_site_leaks_into_conda(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> 
         ),
         paths,
         fix: format!(
-            "Keep the user site out of this env: `{} env config vars set -p {} PYTHONNOUSERSITE=1` (then reactivate it), or remove them from the user site: `{} -m pip uninstall {}` run outside the env",
+            "Keep the user site out of this env: `{} env config vars set -p {} PYTHONNOUSERSITE=1` (then reactivate it), or remove the user-site copies, which pip finds first: `{} -m pip uninstall -y {}`",
             manager_cmd(c),
             it.prefix,
-            format_args!(
-                "python{}",
-                it.minor_version()
-                    .map(|(a, b)| format!("{a}.{b}"))
-                    .unwrap_or_else(|| "3".into())
-            ),
+            python_of(it),
             names.join(" ")
         ),
         severity: Some(severity),
