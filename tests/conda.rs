@@ -259,14 +259,27 @@ fn envs_dirs_from_condarc_files_and_conda_root() {
     for e in [&a, &b] {
         std::fs::create_dir_all(e.join("conda-meta")).unwrap();
     }
+    // An install root's own .condarc counts too.
+    let mf = sb.home.join("miniforge3");
+    std::fs::create_dir_all(mf.join("conda-meta")).unwrap();
+    let c = sb.path("rootenvs/from_install_rc");
+    std::fs::create_dir_all(c.join("conda-meta")).unwrap();
+    std::fs::write(
+        mf.join(".condarc"),
+        format!("envs_dirs:\n  - {}\n", sb.path("rootenvs").display()),
+    )
+    .unwrap();
     let (scan, _) = sb.json(&["scan"]);
     assert_eq!(by_prefix(&scan, &a)["kind"], "conda");
     assert_eq!(by_prefix(&scan, &b)["kind"], "conda");
+    assert_eq!(by_prefix(&scan, &c)["kind"], "conda");
     let rcs = scan["conda"]["condarc"].as_array().unwrap();
-    assert_eq!(rcs.len(), 2, "{rcs:#?}");
-    assert!(rcs
+    assert_eq!(rcs.len(), 3, "{rcs:#?}");
+    let counts: Vec<usize> = rcs
         .iter()
-        .all(|r| r["envs_dirs"].as_array().unwrap().len() == 2));
+        .map(|r| r["envs_dirs"].as_array().unwrap().len())
+        .collect();
+    assert_eq!(counts, [2, 1, 2], "{rcs:#?}");
 
     // A condarc that is not YAML is a note, not a failure.
     std::fs::write(sb.home.join(".condarc"), "envs_dirs: [unclosed\n\t- x: :").unwrap();

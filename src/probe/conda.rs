@@ -86,9 +86,17 @@ pub fn machine(ctx: &Ctx) -> CondaMachine {
         "/var/lib/conda/condarc".into(),
     ];
     files.extend(condarc_d(ctx, Path::new("/etc/conda/condarc.d")));
-    if let Some(v) = ctx.var("CONDA_ROOT") {
-        files.push(Path::new(v).join(".condarc"));
-        files.push(Path::new(v).join("condarc"));
+    // `$CONDA_ROOT/.condarc`: the root of the conda that runs. Which one
+    // runs is not known statically, so every install root found counts.
+    let mut roots: Vec<PathBuf> = ctx
+        .var("CONDA_ROOT")
+        .map(PathBuf::from)
+        .into_iter()
+        .collect();
+    roots.extend(install_roots(ctx));
+    for r in roots {
+        files.push(r.join(".condarc"));
+        files.push(r.join("condarc"));
     }
     if let Some(xdg) = ctx.env_dir_or_home("XDG_CONFIG_HOME", ".config") {
         files.push(xdg.join("conda/.condarc"));
@@ -353,25 +361,12 @@ pub fn env_dirs(ctx: &Ctx, machine: &CondaMachine) -> Vec<PathBuf> {
             }
         }
     }
-    if let Some(home) = ctx.home() {
-        for n in HOME_ROOTS {
-            roots.push(home.join(n));
-        }
-    }
-    roots.extend(SYSTEM_ROOTS.iter().map(PathBuf::from));
     for var in ["CONDA_ROOT", "MAMBA_ROOT_PREFIX"] {
         if let Some(v) = ctx.var(var) {
             roots.push(PathBuf::from(v));
         }
     }
-    for var in ["CONDA_EXE", "MAMBA_EXE"] {
-        if let Some(exe) = ctx.var(var) {
-            // <root>/bin/conda or <root>/condabin/conda
-            if let Some(root) = Path::new(exe).parent().and_then(Path::parent) {
-                roots.push(root.to_path_buf());
-            }
-        }
-    }
+    roots.extend(install_roots(ctx));
     let mut envs_dirs: Vec<PathBuf> = Vec::new();
     for var in ["CONDA_ENVS_PATH", "CONDA_ENVS_DIRS"] {
         if let Some(v) = ctx.var(var) {
@@ -402,6 +397,27 @@ pub fn env_dirs(ctx: &Ctx, machine: &CondaMachine) -> Vec<PathBuf> {
         }
     }
     envs
+}
+
+/// Where conda installs usually are: the installers' defaults under `~` and
+/// system-wide, and the roots of `CONDA_EXE` / `MAMBA_EXE`. Only those that
+/// exist.
+fn install_roots(ctx: &Ctx) -> Vec<PathBuf> {
+    let mut roots: Vec<PathBuf> = Vec::new();
+    if let Some(home) = ctx.home() {
+        roots.extend(HOME_ROOTS.iter().map(|n| home.join(n)));
+    }
+    roots.extend(SYSTEM_ROOTS.iter().map(PathBuf::from));
+    for var in ["CONDA_EXE", "MAMBA_EXE"] {
+        if let Some(exe) = ctx.var(var) {
+            // <root>/bin/conda or <root>/condabin/conda
+            if let Some(root) = Path::new(exe).parent().and_then(Path::parent) {
+                roots.push(root.to_path_buf());
+            }
+        }
+    }
+    roots.retain(|r| ctx.fs.is_dir(r));
+    roots
 }
 
 fn subdirs(ctx: &Ctx, dir: &Path) -> Vec<PathBuf> {
