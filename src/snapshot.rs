@@ -878,7 +878,8 @@ pub struct DistRef {
 pub struct CondaTransaction {
     /// As written (local time of the machine that ran it).
     pub date: String,
-    /// Seconds since the epoch, read in the machine's local time zone.
+    /// Seconds since the epoch, the date read in the host's local time zone
+    /// (in UTC inside `--root`, whose zone is not known).
     #[serde(default)]
     pub epoch: Option<i64>,
     #[serde(default)]
@@ -907,7 +908,8 @@ pub struct PipDist {
     /// the metadata directory, in seconds since the epoch.
     #[serde(default)]
     pub installed_at: Option<i64>,
-    /// The same instant as local time, `YYYY-MM-DD HH:MM:SS`.
+    /// The same instant as `YYYY-MM-DD HH:MM:SS`: local time (UTC inside
+    /// `--root`), like the history's dates.
     #[serde(default)]
     pub installed_at_local: Option<String>,
     /// conda records that list files this distribution's RECORD also lists

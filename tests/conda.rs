@@ -973,3 +973,37 @@ fn pip_ignore_installed_leaves_both_metadata_dirs() {
     );
     assert_eq!(f[0]["severity"], "error");
 }
+
+#[test]
+fn conda_after_pip_inside_a_root_reads_dates_as_utc() {
+    let (mut sb, env) = clean_env();
+    env.pip_install(
+        &Wheel::new("leftpad", "1.0").package("leftpad"),
+        &sb.path("wheels"),
+        &[],
+    );
+    let info = env.site().join("leftpad-1.0.dist-info");
+    run_ok(
+        Command::new("touch")
+            .args(["-d", "2024-06-20 14:29:00"])
+            .arg(info.join("INSTALLER"))
+            .env("TZ", "UTC"),
+    );
+    env.add_history(
+        "2024-06-20 14:31:00",
+        "conda install x",
+        &["+conda-forge/noarch::x-1-0"],
+    );
+    // The host's zone must not matter inside a root: both sides are UTC.
+    sb.set_env("TZ", "Asia/Kolkata");
+    let inside = Path::new("/").join(env.prefix.strip_prefix(sb.dir.path()).unwrap());
+    let root = sb.dir.path().to_str().unwrap().to_string();
+    let f = findings_for(
+        &sb,
+        &["--root", &root, "--python", inside.to_str().unwrap()],
+        "conda-after-pip",
+    );
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let msg = f[0]["message"].as_str().unwrap();
+    assert!(msg.contains("`leftpad 1.0` (2024-06-20 14:29:00)"), "{msg}");
+}

@@ -819,7 +819,7 @@ fn pip_dists_in(
                 path: d.path.clone(),
                 installer: d.installer.clone(),
                 installed_at,
-                installed_at_local: installed_at.map(local_time),
+                installed_at_local: installed_at.map(|t| format_time(t, ctx.fs.is_host_root())),
                 overwrites,
             })
         })
@@ -1021,12 +1021,20 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// Seconds since the epoch as local `YYYY-MM-DD HH:MM:SS`.
-fn local_time(t: i64) -> String {
-    // SAFETY: localtime_r writes into the zeroed struct we own.
+/// Seconds since the epoch as `YYYY-MM-DD HH:MM:SS`, in local time on the
+/// host (as conda writes its history) and in UTC inside `--root` (as
+/// [`parse_date`] reads it there), so that both sides of a comparison match.
+fn format_time(t: i64, local: bool) -> String {
+    // SAFETY: localtime_r/gmtime_r write into the zeroed struct we own.
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };
     let tt: libc::time_t = t as libc::time_t;
-    let ok = unsafe { !libc::localtime_r(&tt, &mut tm).is_null() };
+    let ok = unsafe {
+        if local {
+            !libc::localtime_r(&tt, &mut tm).is_null()
+        } else {
+            !libc::gmtime_r(&tt, &mut tm).is_null()
+        }
+    };
     if !ok {
         return t.to_string();
     }
