@@ -538,7 +538,7 @@ pub fn conda_files_missing(_ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
     let names: Vec<&str> = broken.iter().map(|r| r.name.as_str()).collect();
     vec![Hit {
         message: format!(
-            "{total} file(s) that conda installed in the {} are missing from disk: {}; the packages are broken while conda still counts them as installed",
+            "The {} is missing {total} file(s) that conda installed: {}; the packages are broken while conda still counts them as installed",
             env_label(it, c),
             list_some(&listed, 5)
         ),
