@@ -886,7 +886,10 @@ fn deleted_conda_files_are_found_by_stat_and_bytecode_is_ignored() {
     let f = findings_for(&sb, &args(&t), "conda-files-missing");
     assert_eq!(f.len(), 1, "{f:#?}");
     let msg = f[0]["message"].as_str().unwrap();
-    assert!(msg.contains("is missing 1 file(s) that conda installed"), "{msg}");
+    assert!(
+        msg.contains("is missing 1 file(s) that conda installed"),
+        "{msg}"
+    );
     assert!(msg.contains("`numpy 1.26.4` (1 of"), "{msg}");
     assert!(msg.contains("site-packages/numpy/core.py"), "{msg}");
 }
@@ -1006,4 +1009,35 @@ fn conda_after_pip_inside_a_root_reads_dates_as_utc() {
     assert_eq!(f.len(), 1, "{f:#?}");
     let msg = f[0]["message"].as_str().unwrap();
     assert!(msg.contains("`leftpad 1.0` (2024-06-20 14:29:00)"), "{msg}");
+}
+
+#[test]
+fn conda_rule_names_and_codes_are_the_contract() {
+    let sb = sandbox();
+    let (v, _) = sb.json(&["rules"]);
+    let rules = v.as_array().unwrap();
+    for (code, name, severity) in [
+        ("ED501", "pip-conda-mixed", "info"),
+        ("ED502", "pip-overrides-conda", "warning"),
+        ("ED503", "conda-after-pip", "warning"),
+        ("ED504", "conda-env-missing-pip", "warning"),
+        ("ED505", "user-site-leaks-into-conda", "warning"),
+        ("ED506", "conda-files-missing", "warning"),
+        ("ED507", "conda-environments-txt-stale", "info"),
+    ] {
+        let r = rules
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap_or_else(|| panic!("no rule {name}"));
+        assert_eq!(
+            (r["code"].as_str(), r["severity"].as_str()),
+            (Some(code), Some(severity))
+        );
+        let doc = sb.run(&["explain", name]);
+        let doc = String::from_utf8_lossy(&doc.stdout);
+        assert!(
+            doc.starts_with(code) && doc.contains("Why is this bad?"),
+            "{doc}"
+        );
+    }
 }
