@@ -9,6 +9,7 @@
 //! many conda packages say `pip` in it (pypa/pip#9949). Records can list
 //! tens of thousands of files, so they are indexed once per environment.
 
+use super::interpreters::subdirs;
 use super::Ctx;
 use crate::fs::display;
 use crate::redact;
@@ -418,17 +419,6 @@ fn install_roots(ctx: &Ctx) -> Vec<PathBuf> {
     }
     roots.retain(|r| ctx.fs.is_dir(r));
     roots
-}
-
-fn subdirs(ctx: &Ctx, dir: &Path) -> Vec<PathBuf> {
-    let Ok(names) = ctx.fs.read_dir_names(dir) else {
-        return Vec::new();
-    };
-    names
-        .into_iter()
-        .map(|n| dir.join(n))
-        .filter(|p| ctx.fs.is_dir(p))
-        .collect()
 }
 
 // ---------------------------------------------------------------------------

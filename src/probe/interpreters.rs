@@ -817,7 +817,7 @@ fn python_executables(ctx: &Ctx, dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-fn subdirs(ctx: &Ctx, dir: &Path) -> Vec<PathBuf> {
+pub(super) fn subdirs(ctx: &Ctx, dir: &Path) -> Vec<PathBuf> {
     let Ok(names) = ctx.fs.read_dir_names(dir) else {
         return Vec::new();
     };

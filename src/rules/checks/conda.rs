@@ -6,6 +6,7 @@
 use crate::rules::{CheckCtx, Hit, Severity};
 use crate::snapshot::{CondaEnv, CondaRecord, Distribution, Interpreter, Origin, PipDist};
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
 /// PEP 503 normalisation (conda names compare the same way).
 fn norm(name: &str) -> String {
@@ -353,26 +354,34 @@ pub fn conda_env_missing_pip(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
         return Vec::new(); // `pip` fails outright rather than going elsewhere
     };
     let pip_path = cmd.path.clone().unwrap_or_default();
+    // The environment pip installs into: its interpreter's entry when the
+    // snapshot has it (`check --python` discovers only the one asked about),
+    // else the prefix above the interpreter's `bin/`.
     let target = snap.command_target("pip").map(|(_, t)| t);
-    if target.is_some_and(|t| t.prefix == it.prefix) {
+    let target_prefix: Option<String> = target.map(|t| t.prefix.clone()).or_else(|| {
+        let i = Path::new(cmd.interpreter.as_deref()?);
+        let bin = i.parent()?;
+        (bin.file_name()? == "bin")
+            .then(|| bin.parent().map(|p| p.to_string_lossy().into_owned()))?
+    });
+    if target_prefix.as_deref() == Some(it.prefix.as_str()) {
         return Vec::new();
     }
-    let into = match target {
-        Some(t) => format!(
+    let into = match (target, &target_prefix, &cmd.interpreter) {
+        (Some(t), _, _) => format!(
             "`{}` (Python {})",
             t.prefix,
             t.version.as_deref().unwrap_or("of unknown version")
         ),
-        None => match &cmd.interpreter {
-            Some(i) => format!("the environment of `{i}`"),
-            None => "another environment".into(),
-        },
+        (None, Some(p), _) => format!("`{p}`"),
+        (None, None, Some(i)) => format!("the environment of `{i}`"),
+        (None, None, None) => "another environment".into(),
     };
     let active_prefix = snap.env_var("CONDA_PREFIX");
     let active = active_prefix == Some(it.prefix.as_str());
     // `conda activate` takes the active env's `bin` off PATH: a pip found
     // there now says nothing about PATH with this env activated.
-    if !active && target.is_some_and(|t| Some(t.prefix.as_str()) == active_prefix) {
+    if !active && target_prefix.is_some() && target_prefix.as_deref() == active_prefix {
         return Vec::new();
     }
     let when = if active {
