@@ -7,6 +7,7 @@
 mod support;
 
 use serde_json::{json, Value};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -911,6 +912,16 @@ fn hostile_conda_meta_is_noted_not_fatal() {
         b"\xff\xfe==> not a date <==\n+::\n-\n",
     )
     .unwrap();
+    // A record of tens of thousands of files (all gone but one), and a name
+    // that is not UTF-8.
+    let mut files: Vec<String> = (0..40_000).map(|i| format!("share/big/f{i}.dat")).collect();
+    files.push(format!("bin/python{PY}"));
+    env.record("big", "1.0", "0", &files, &[]);
+    std::fs::write(
+        meta.join(std::ffi::OsStr::from_bytes(b"bad-\xff-1.0-0.json")),
+        b"{}",
+    )
+    .unwrap();
     let (scan, code) = sb.json(&["scan"]);
     assert_eq!(code, 0);
     let notes = scan["notes"].to_string();
@@ -919,7 +930,20 @@ fn hostile_conda_meta_is_noted_not_fatal() {
     assert!(notes.contains("fifo-1.0-0.json"), "{notes}");
     let c = conda_of(&scan, &env.prefix);
     assert_eq!(c["records_unreadable"], 3);
-    assert_eq!(c["records"].as_array().unwrap().len(), 3);
+    let records = c["records"].as_array().unwrap();
+    assert_eq!(records.len(), 5, "{records:#?}");
+    let big = records.iter().find(|r| r["name"] == "big").unwrap();
+    assert_eq!(big["files"], 40_001);
+    assert_eq!(big["missing_count"], 40_000);
+    assert_eq!(big["missing_files"].as_array().unwrap().len(), 5);
+    let f = findings_for(&sb, &args(&target(&env)), "conda-files-missing");
+    assert!(
+        f[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`big 1.0` (40000 of 40001 files"),
+        "{f:#?}"
+    );
 }
 
 #[test]
