@@ -4,6 +4,7 @@
 pub mod app;
 pub mod cli;
 pub mod fs;
+pub mod knowledge;
 pub mod probe;
 pub mod redact;
 pub mod render;

@@ -331,6 +331,19 @@ pub struct SiteDir {
     /// both list: the later install overwrote the earlier one's files.
     #[serde(default)]
     pub shared_files: Vec<SharedFiles>,
+    /// Versions packages carry in their own files (TensorFlow's `version.h`,
+    /// NumPy's `version.py`), for comparing with their metadata.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub own_versions: Vec<OwnVersion>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct OwnVersion {
+    /// The project the file belongs to (`tensorflow`).
+    pub project: String,
+    pub path: String,
+    /// None when the file exists but holds no version envdoctor can read.
+    pub version: Option<String>,
 }
 
 /// An installed distribution, as its metadata directory describes it.

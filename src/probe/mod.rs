@@ -13,6 +13,7 @@ pub mod interpreters;
 pub mod site;
 pub mod site_packages;
 pub mod version;
+pub mod version_files;
 
 use crate::fs::Fs;
 use crate::redact;

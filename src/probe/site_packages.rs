@@ -140,6 +140,7 @@ pub fn read_site_dir(ctx: &Ctx, dir: &Path) -> SiteDir {
         files_of.push(files);
     }
     attach_editable_finders(ctx, dir, &mut out);
+    out.own_versions = super::version_files::read(ctx, dir, &out.modules);
     out.shared_files = shared_files(&out.distributions, &files_of);
     out
 }

@@ -6,6 +6,7 @@ mod caches;
 mod conda;
 pub mod environment;
 pub mod packages;
+mod tensorflow;
 
 use super::{CheckCtx, Hit};
 use crate::snapshot::Interpreter;
@@ -138,6 +139,38 @@ pub static KINDS: &[(&str, Kind)] = &[
     (
         "pip-into-system-python",
         Kind::Environment(packages::pip_into_system_python),
+    ),
+    (
+        "tensorflow-unsupported-python",
+        Kind::Environment(tensorflow::unsupported_python),
+    ),
+    (
+        "tensorflow-numpy2-incompatible",
+        Kind::Environment(tensorflow::numpy2_incompatible),
+    ),
+    (
+        "tensorflow-protobuf-incompatible",
+        Kind::Environment(tensorflow::protobuf_incompatible),
+    ),
+    (
+        "tensorflow-gpu-deprecated",
+        Kind::Environment(tensorflow::gpu_deprecated),
+    ),
+    (
+        "pip-too-old-for-wheels",
+        Kind::Environment(tensorflow::pip_too_old_for_wheels),
+    ),
+    (
+        "interpreter-not-64bit",
+        Kind::Environment(tensorflow::interpreter_not_64bit),
+    ),
+    (
+        "glibc-too-old",
+        Kind::Environment(tensorflow::glibc_too_old),
+    ),
+    (
+        "metadata-version-mismatch",
+        Kind::Environment(tensorflow::metadata_version_mismatch),
     ),
 ];
 

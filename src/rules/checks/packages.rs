@@ -744,7 +744,7 @@ struct Resolved<'a> {
 
 /// Requirement strings repeat across environments (the same packages in
 /// many venvs) and across the two dependency rules: parse each once.
-fn parse_requirement(s: &str) -> Option<Arc<Requirement>> {
+pub fn parse_requirement(s: &str) -> Option<Arc<Requirement>> {
     static CACHE: OnceLock<Mutex<HashMap<String, Option<Arc<Requirement>>>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     if let Some(hit) = cache.lock().ok().and_then(|c| c.get(s).cloned()) {

@@ -1,0 +1,237 @@
+//! Knowledge that package metadata does not carry, kept as data in
+//! `rules/knowledge/*.toml` (each table with its source) and compiled into the
+//! binary. A new TensorFlow release is a new row there, not a code change.
+
+use pep440_rs::{Version, VersionSpecifiers};
+use serde::Deserialize;
+use std::str::FromStr;
+use std::sync::OnceLock;
+
+const TENSORFLOW: &str = include_str!("../rules/knowledge/tensorflow.toml");
+const WHEELS: &str = include_str!("../rules/knowledge/wheels.toml");
+const VERSION_FILES: &str = include_str!("../rules/knowledge/version-files.toml");
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tensorflow {
+    pub variants: Vec<String>,
+    pub python: Vec<PythonRow>,
+    pub numpy: Vec<Constraint>,
+    pub protobuf: Vec<Constraint>,
+    pub linux_wheels: Vec<WheelRow>,
+    pub gpu: Gpu,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PythonRow {
+    /// `2.15`
+    pub series: String,
+    /// `["3.9", "3.10", "3.11"]`
+    pub pythons: Vec<String>,
+}
+
+/// "TensorFlow in `tensorflow` works with `works_with` of the other project".
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Constraint {
+    pub tensorflow: String,
+    pub works_with: String,
+    pub symptom: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WheelRow {
+    pub tensorflow: String,
+    pub tag: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gpu {
+    pub gpu_package: String,
+    pub gpu_package_removed: String,
+    pub windows_gpu_last: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Wheels {
+    pub pep600: Pep600,
+    pub legacy: Vec<LegacyTag>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pep600 {
+    pub pip: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LegacyTag {
+    pub tag: String,
+    pub glibc: String,
+    pub pip: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VersionFiles {
+    pub file: Vec<VersionFile>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VersionFile {
+    pub project: String,
+    pub import: String,
+    pub path: String,
+    pub pattern: String,
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(name: &str, text: &str) -> T {
+    // Built in and covered by tests: a parse error is a build defect.
+    toml::from_str(text).unwrap_or_else(|e| panic!("rules/knowledge/{name} is invalid: {e}"))
+}
+
+pub fn tensorflow() -> &'static Tensorflow {
+    static K: OnceLock<Tensorflow> = OnceLock::new();
+    K.get_or_init(|| parse("tensorflow.toml", TENSORFLOW))
+}
+
+pub fn wheels() -> &'static Wheels {
+    static K: OnceLock<Wheels> = OnceLock::new();
+    K.get_or_init(|| parse("wheels.toml", WHEELS))
+}
+
+pub fn version_files() -> &'static [VersionFile] {
+    static K: OnceLock<VersionFiles> = OnceLock::new();
+    &K.get_or_init(|| parse("version-files.toml", VERSION_FILES))
+        .file
+}
+
+pub fn version(s: &str) -> Option<Version> {
+    Version::from_str(s.trim()).ok()
+}
+
+pub fn specifiers(s: &str) -> Option<VersionSpecifiers> {
+    VersionSpecifiers::from_str(s).ok()
+}
+
+/// `2.15` for `2.15.1`.
+pub fn series_of(v: &Version) -> String {
+    let r = v.release();
+    format!("{}.{}", r.first().unwrap_or(&0), r.get(1).unwrap_or(&0))
+}
+
+impl Tensorflow {
+    pub fn is_variant(&self, normalized: &str) -> bool {
+        self.variants.iter().any(|v| v == normalized)
+    }
+
+    /// The tested Pythons of the series `v` belongs to, if the table knows it.
+    pub fn pythons_of(&self, v: &Version) -> Option<&[String]> {
+        let s = series_of(v);
+        self.python
+            .iter()
+            .find(|r| r.series == s)
+            .map(|r| r.pythons.as_slice())
+    }
+
+    /// The newest series tested with Python `minor` (`3.8` -> `2.13`).
+    pub fn newest_for_python(&self, minor: &str) -> Option<&PythonRow> {
+        self.python
+            .iter()
+            .filter(|r| r.pythons.iter().any(|p| p == minor))
+            .max_by_key(|r| version(&r.series))
+    }
+
+    pub fn newest(&self) -> Option<&PythonRow> {
+        self.python.iter().max_by_key(|r| version(&r.series))
+    }
+
+    /// The row of a constraint table that covers TensorFlow `v`.
+    pub fn constraint<'a>(table: &'a [Constraint], v: &Version) -> Option<&'a Constraint> {
+        table
+            .iter()
+            .find(|c| specifiers(&c.tensorflow).is_some_and(|s| s.contains(v)))
+    }
+
+    /// The Linux wheel platform tag of the series `v` belongs to.
+    pub fn linux_tag(&self, v: &Version) -> Option<&str> {
+        self.linux_wheels
+            .iter()
+            .find(|r| specifiers(&r.tensorflow).is_some_and(|s| s.contains(v)))
+            .map(|r| r.tag.as_str())
+    }
+}
+
+/// What a manylinux platform (`manylinux_2_17_x86_64`, `manylinux2014_x86_64`,
+/// or a whole `cp311-cp311-...` tag) needs: the glibc `(major, minor)` and
+/// the first pip that understands it.
+pub fn manylinux_needs(tag: &str) -> Option<((u32, u32), Version)> {
+    let platform = tag.rsplit('-').next().unwrap_or(tag);
+    let w = wheels();
+    if let Some(rest) = platform.strip_prefix("manylinux_") {
+        let mut it = rest.splitn(3, '_');
+        let major = it.next()?.parse().ok()?;
+        let minor = it.next()?.parse().ok()?;
+        return Some(((major, minor), version(&w.pep600.pip)?));
+    }
+    for l in &w.legacy {
+        if platform.starts_with(&format!("{}_", l.tag)) || platform == l.tag {
+            let (a, b) = l.glibc.split_once('.')?;
+            return Some(((a.parse().ok()?, b.parse().ok()?), version(&l.pip)?));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_parse_and_answer() {
+        let tf = tensorflow();
+        assert!(tf.is_variant("tensorflow-gpu"));
+        let v215 = version("2.15.1").unwrap();
+        assert_eq!(tf.pythons_of(&v215).unwrap(), ["3.9", "3.10", "3.11"]);
+        assert_eq!(tf.newest_for_python("3.8").unwrap().series, "2.13");
+        assert!(tf.newest_for_python("3.14").is_none());
+        let c = Tensorflow::constraint(&tf.numpy, &version("2.14.0").unwrap()).unwrap();
+        assert!(!specifiers(&c.works_with)
+            .unwrap()
+            .contains(&version("2.0.0").unwrap()));
+        assert!(Tensorflow::constraint(&tf.numpy, &version("2.18.0").unwrap()).is_none());
+        let p = Tensorflow::constraint(&tf.protobuf, &version("2.11.0").unwrap()).unwrap();
+        assert!(!specifiers(&p.works_with)
+            .unwrap()
+            .contains(&version("4.25.1").unwrap()));
+        assert_eq!(
+            tf.linux_tag(&version("2.21.0").unwrap()),
+            Some("manylinux_2_27")
+        );
+        assert_eq!(
+            tf.linux_tag(&version("2.8.4").unwrap()),
+            Some("manylinux2010")
+        );
+        for f in version_files() {
+            regex::Regex::new(&f.pattern).unwrap();
+        }
+    }
+
+    #[test]
+    fn manylinux_tags() {
+        let (g, pip) = manylinux_needs("cp311-cp311-manylinux_2_27_x86_64").unwrap();
+        assert_eq!(g, (2, 27));
+        assert_eq!(pip, version("20.3").unwrap());
+        let (g, pip) = manylinux_needs("manylinux2014_x86_64").unwrap();
+        assert_eq!(g, (2, 17));
+        assert_eq!(pip, version("19.3").unwrap());
+        assert!(manylinux_needs("py3-none-any").is_none());
+        assert!(manylinux_needs("cp311-cp311-musllinux_1_1_x86_64").is_none());
+    }
+}
