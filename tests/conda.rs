@@ -710,6 +710,8 @@ fn pip_dist_under_another_name_writing_over_conda_files() {
         "{msg}"
     );
     assert_eq!(f[0]["severity"], "warning");
+    // Not also as overlapping-distributions, whose pip-only fix is wrong here.
+    assert!(findings_for(&sb, &args(&target(&env)), "overlapping-distributions").is_empty());
 }
 
 #[test]
@@ -838,8 +840,11 @@ fn user_site_leaking_into_a_conda_env() {
     let msg = f[0]["message"].as_str().unwrap();
     assert!(msg.contains("`numpy 1.24.0` (the env has 1.26.4)"), "{msg}");
     assert!(!msg.contains("unrelated"), "{msg}");
-    assert_eq!(f[0]["severity"], "warning");
+    // Another version than the env's: an error, as shadowed-package judges it.
+    assert_eq!(f[0]["severity"], "error");
     assert!(f[0]["fix"].as_str().unwrap().contains("PYTHONNOUSERSITE=1"));
+    // One finding for one problem: the generic shadowing rule leaves it here.
+    assert!(findings_for(&sb, &args(&target(&env)), "shadowed-package").is_empty());
 
     // With PYTHONNOUSERSITE set the user site is off: quiet.
     let mut sb = sb;

@@ -463,6 +463,9 @@ pub fn user_site_leaks_into_conda(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> 
     let mut leaks: Vec<String> = Vec::new();
     let mut paths: Vec<String> = Vec::new();
     let mut names: Vec<String> = Vec::new();
+    // As shadowed-package judges it: another version than the env's own is
+    // an error (upgrades of the env's copy never take effect).
+    let mut differ = false;
     for d in &user_dir.distributions {
         let Some(n) = d.normalized.clone() else {
             continue;
@@ -470,6 +473,9 @@ pub fn user_site_leaks_into_conda(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> 
         let version = d.version.as_deref().unwrap_or("?");
         let shown = d.name.clone().unwrap_or_else(|| n.clone());
         if let Some(v) = has.get(&n) {
+            if v != version {
+                differ = true;
+            }
             leaks.push(format!("`{shown} {version}` (the env has {v})"));
         } else if let Some(by) = needs.get(&n) {
             leaks.push(format!("`{shown} {version}` (needed by `{by}`)"));
@@ -482,7 +488,9 @@ pub fn user_site_leaks_into_conda(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> 
     if leaks.is_empty() {
         return Vec::new();
     }
-    let severity = if leaks.iter().any(|l| l.contains("the env has")) {
+    let severity = if differ {
+        Severity::Error
+    } else if leaks.iter().any(|l| l.contains("the env has")) {
         Severity::Warning
     } else {
         Severity::Info

@@ -286,6 +286,11 @@ pub fn shadowed_package(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
             {
                 continue;
             }
+            // The user site over a conda env's own packages is
+            // `user-site-leaks-into-conda`, with the conda-specific fix.
+            if we.origin == Origin::UserSite && it.conda.is_some() {
+                continue;
+            }
             let key = (
                 w.layer,
                 w.owners.first().map(|d| d.path.clone()),
@@ -402,6 +407,15 @@ fn is_tf_variant(variants: &[String], d: &Distribution) -> bool {
         .is_some_and(|n| variants.iter().any(|v| v == n))
 }
 
+/// In a conda env whose records were read: the distribution is conda's
+/// (no conda record lists files of the ones in `pip_dists`).
+fn conda_owned(it: &Interpreter, d: &Distribution) -> bool {
+    it.conda
+        .as_ref()
+        .filter(|c| c.records_read)
+        .is_some_and(|c| !c.pip_dists.iter().any(|p| p.path == d.path))
+}
+
 pub fn overlapping_distributions(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
     let left_to_tf = params_strs(ctx, "left_to_tensorflow_variants_mixed");
     let py = python_cmd(it);
@@ -417,6 +431,11 @@ pub fn overlapping_distributions(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
                 .filter_map(|p| find_dist(l.dir, p))
                 .collect();
             if dists.len() < 2 || dists.iter().all(|d| is_tf_variant(&left_to_tf, d)) {
+                continue;
+            }
+            // pip over a conda package is `pip-overrides-conda`: its fix goes
+            // through conda, where reinstalling with pip would be wrong.
+            if dists.iter().any(|d| conda_owned(it, d)) {
                 continue;
             }
             let same_version = dists.windows(2).all(|w| w[0].version == w[1].version);
