@@ -1,10 +1,13 @@
 //! Gives the command line its meaning: probe (or load a snapshot), select
 //! targets, run the rules, render, and map the result to an exit code.
 
-use crate::cli::{CheckArgs, CheckFormat, Cli, ColorChoice, Command, FailOn, ScanFormat, WhyArgs};
+use crate::cli::{
+    CheckArgs, CheckFormat, Cli, ColorChoice, Command, FailOn, ReportArgs, ScanFormat, WhyArgs,
+};
+use crate::config::Config;
 use crate::probe::{self, Options};
 use crate::render;
-use crate::rules::{self, Catalog, Finding, Selection, Settings, Severity};
+use crate::rules::{self, Catalog, Finding, Selection};
 use crate::snapshot::{Snapshot, SCHEMA_VERSION};
 use crate::Error;
 use clap::Parser;
@@ -52,6 +55,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<u8, Error> {
         }
         Command::Check(a) => check(&mut out, &opts, &a),
         Command::Why(a) => why(&mut out, &opts, &a),
+        Command::Report(a) => report(&mut out, &opts, &a),
         Command::Rules(a) => {
             let catalog = Catalog::builtin();
             match a.format {
@@ -91,8 +95,14 @@ fn set_color(choice: ColorChoice) {
 }
 
 fn check(out: &mut impl Write, opts: &Options, a: &CheckArgs) -> Result<u8, Error> {
+    // The configuration is read first: a broken config file fails fast,
+    // before any probing.
+    let config = Config::load(&a.rules)?;
     let mut snap = match &a.snapshot {
-        Some(path) => load_snapshot(path)?,
+        Some(path) => {
+            reject_live_options(opts)?;
+            load_snapshot(path)?
+        }
         None => {
             let mut opts = opts.clone();
             opts.python = a.python.clone();
@@ -109,24 +119,79 @@ fn check(out: &mut impl Write, opts: &Options, a: &CheckArgs) -> Result<u8, Erro
         opts.python = a.python.clone();
         probe::read_site_packages(&opts, &mut snap, &selection.targets)?;
     }
-    let catalog = Catalog::builtin();
-    let findings = rules::run(&catalog, &snap, &selection, &Settings::default());
-    let summary = render::Summary::new(&snap, &selection, &findings);
+    let findings = rules::run(&config.catalog, &snap, &selection, &config.settings);
+    let (findings, suppressed) = config.suppress(findings, &snap);
+    let mut summary = render::Summary::new(&snap, &selection, &findings);
+    summary.suppressed = suppressed.len();
+    let run = render::Run {
+        snapshot: &snap,
+        catalog: &config.catalog,
+        settings: &config.settings,
+        selection: &selection,
+        findings: &findings,
+        suppressed: &suppressed,
+        summary: &summary,
+        fail_on: a.fail_on.threshold(),
+    };
     match a.format {
         CheckFormat::Json => render::json::check(out, &findings, &summary)?,
         CheckFormat::Text => render::text::check(out, &snap, &selection, &findings, &summary)?,
+        CheckFormat::Sarif => render::sarif::check(out, &run)?,
+        CheckFormat::Github => render::github::check(out, &run)?,
+        CheckFormat::Junit => render::junit::check(out, &run)?,
     }
     Ok(exit_code(&findings, a.fail_on))
 }
 
-pub fn exit_code(findings: &[Finding], fail_on: FailOn) -> u8 {
-    let threshold = match fail_on {
-        FailOn::Error => Severity::Error,
-        FailOn::Warning => Severity::Warning,
-        FailOn::Info => Severity::Info,
-        FailOn::Never => return 0,
+/// `report`: every environment and the machine-wide checks, as Markdown.
+fn report(out: &mut impl Write, opts: &Options, a: &ReportArgs) -> Result<u8, Error> {
+    let config = Config::load(&a.rules)?;
+    let snap = match &a.snapshot {
+        Some(path) => {
+            reject_live_options(opts)?;
+            load_snapshot(path)?
+        }
+        None => probe::scan(opts)?,
     };
-    u8::from(findings.iter().any(|f| f.severity >= threshold))
+    let selection = Selection {
+        targets: (0..snap.interpreters.len()).collect(),
+        machine: true,
+    };
+    let findings = rules::run(&config.catalog, &snap, &selection, &config.settings);
+    let (findings, suppressed) = config.suppress(findings, &snap);
+    let mut summary = render::Summary::new(&snap, &selection, &findings);
+    summary.suppressed = suppressed.len();
+    let run = render::Run {
+        snapshot: &snap,
+        catalog: &config.catalog,
+        settings: &config.settings,
+        selection: &selection,
+        findings: &findings,
+        suppressed: &suppressed,
+        summary: &summary,
+        fail_on: None,
+    };
+    let shown = a.snapshot.as_ref().map(|p| p.display().to_string());
+    render::markdown::report(out, &run, shown.as_deref())?;
+    Ok(0)
+}
+
+/// A snapshot holds the facts of another machine: options that change how
+/// this machine is read make no sense with it.
+fn reject_live_options(opts: &Options) -> Result<(), Error> {
+    if opts.root.is_some() || opts.exec || opts.user.is_some() || !opts.env.is_empty() {
+        return Err(Error::Usage(
+            "--root, --user, --env and --exec change how a machine is read; a snapshot was read already on the customer's machine, so drop them".into(),
+        ));
+    }
+    Ok(())
+}
+
+pub fn exit_code(findings: &[Finding], fail_on: FailOn) -> u8 {
+    match fail_on.threshold() {
+        Some(t) => u8::from(findings.iter().any(|f| f.severity >= t)),
+        None => 0,
+    }
 }
 
 fn why(out: &mut impl Write, opts: &Options, a: &WhyArgs) -> Result<u8, Error> {
@@ -144,8 +209,8 @@ fn why(out: &mut impl Write, opts: &Options, a: &WhyArgs) -> Result<u8, Error> {
     probe::read_site_packages(&opts, &mut snap, &[target])?;
     let report = rules::why::why(&snap, &snap.interpreters[target], &a.name);
     match a.format {
-        CheckFormat::Json => render::why::json(out, &report)?,
-        CheckFormat::Text => render::why::text(out, &report)?,
+        ScanFormat::Json => render::why::json(out, &report)?,
+        ScanFormat::Text => render::why::text(out, &report)?,
     }
     Ok(u8::from(
         report.imports.is_empty() && report.distributions.is_empty(),
@@ -208,32 +273,64 @@ fn select_one(
     })
 }
 
+/// Reads a snapshot written by `scan --format json`, refusing with a clear
+/// message what is missing, cut off, something else, or from a newer envdoctor.
 pub fn load_snapshot(path: &Path) -> Result<Snapshot, Error> {
     let err = |message: String| Error::Snapshot {
         path: path.display().to_string(),
         message,
     };
+    const WRITE_ONE: &str =
+        "on the machine to check, write one with `envdoctor scan --format json > snapshot.json`";
     let fs = crate::fs::Fs::new("/");
     let abs = std::path::absolute(path).map_err(|e| err(e.to_string()))?;
-    let (text, truncated) = fs
-        .read_text_limited(&abs, 512 << 20)
-        .map_err(|e| err(e.to_string()))?;
+    let (text, truncated) = fs.read_text_limited(&abs, 512 << 20).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            err(format!("no such file; {WRITE_ONE}"))
+        } else {
+            err(format!("cannot read it: {e}"))
+        }
+    })?;
     if truncated {
         return Err(err("larger than 512 MiB; not an envdoctor snapshot".into()));
     }
+    if text.trim().is_empty() {
+        return Err(err(format!("the file is empty; {WRITE_ONE}")));
+    }
     let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-        err(format!(
-            "not valid JSON ({e}); write one with `envdoctor scan --format json > snapshot.json`"
-        ))
+        if e.is_eof() {
+            err(format!(
+                "the JSON ends early at line {} (a truncated copy or upload?); ask for the whole file, or {WRITE_ONE}",
+                e.line()
+            ))
+        } else {
+            err(format!("not valid JSON ({e}); {WRITE_ONE}"))
+        }
     })?;
-    let version = value
-        .get("schema_version")
-        .and_then(|v| v.as_u64())
-        .ok_or_else(|| err("no `schema_version`: not an envdoctor snapshot".into()))?;
+    let Some(obj) = value.as_object() else {
+        return Err(err(format!(
+            "a JSON document but not an envdoctor snapshot (not an object); {WRITE_ONE}"
+        )));
+    };
+    if obj.contains_key("findings") {
+        return Err(err(format!(
+            "this is the output of `envdoctor check --format json` (findings), not a snapshot (facts); {WRITE_ONE}"
+        )));
+    }
+    let version = obj.get("schema_version").and_then(|v| v.as_u64());
+    let Some(version) = version.filter(|_| obj.contains_key("interpreters")) else {
+        return Err(err(format!(
+            "a JSON document but not an envdoctor snapshot (no `schema_version` and `interpreters`); {WRITE_ONE}"
+        )));
+    };
     if version > u64::from(SCHEMA_VERSION) {
         return Err(err(format!(
             "it has schema_version {version}, newer than this envdoctor understands ({SCHEMA_VERSION}); upgrade envdoctor to read it"
         )));
     }
-    serde_json::from_value(value).map_err(|e| err(format!("not an envdoctor snapshot: {e}")))
+    serde_json::from_value(value).map_err(|e| {
+        err(format!(
+            "it looks like an envdoctor snapshot but does not match schema_version {version}: {e}"
+        ))
+    })
 }

@@ -62,6 +62,8 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Show every copy of an import name or distribution the environment can see, and which one Python loads
     Why(WhyArgs),
+    /// One Markdown document for a support ticket: host, interpreters, PATH, findings
+    Report(ReportArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -83,6 +85,12 @@ pub struct ScanArgs {
 pub enum CheckFormat {
     Text,
     Json,
+    /// SARIF 2.1.0, for code scanning uploads
+    Sarif,
+    /// GitHub Actions workflow commands (`::error title=...::message`)
+    Github,
+    /// JUnit XML: one testcase per rule and environment
+    Junit,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -91,6 +99,19 @@ pub enum FailOn {
     Warning,
     Info,
     Never,
+}
+
+impl FailOn {
+    /// The lowest severity that fails the run, if any does.
+    pub fn threshold(self) -> Option<crate::rules::Severity> {
+        use crate::rules::Severity;
+        match self {
+            FailOn::Error => Some(Severity::Error),
+            FailOn::Warning => Some(Severity::Warning),
+            FailOn::Info => Some(Severity::Info),
+            FailOn::Never => None,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -109,6 +130,37 @@ pub struct CheckArgs {
     /// Check a snapshot written by `envdoctor scan --format json` instead of this machine
     #[arg(long, value_name = "FILE")]
     pub snapshot: Option<PathBuf>,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+}
+
+/// Which rules run and how severe they are; merged over the configuration file.
+#[derive(Debug, Args, Clone, Default)]
+pub struct RuleArgs {
+    /// Run only these rules (names or codes, comma-separated or repeated); replaces the config's `select`
+    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    pub select: Vec<String>,
+    /// Do not run these rules (names or codes, comma-separated or repeated)
+    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// Change a rule's severity: NAME=error|warning|info|off (repeatable)
+    #[arg(long, value_name = "RULE=LEVEL", value_parser = parse_key_value)]
+    pub severity: Vec<(String, String)>,
+    /// Read this configuration file instead of looking for `envdoctor.toml` or `pyproject.toml` from the current directory upward
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+    /// Ignore configuration files
+    #[arg(long)]
+    pub no_config: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Write the report for a snapshot written by `envdoctor scan --format json` instead of this machine
+    #[arg(long, value_name = "FILE")]
+    pub snapshot: Option<PathBuf>,
+    #[command(flatten)]
+    pub rules: RuleArgs,
 }
 
 #[derive(Debug, Args)]
@@ -130,6 +182,6 @@ pub struct WhyArgs {
     /// The interpreter (or environment directory) to ask about, instead of the active one
     #[arg(long, value_name = "PATH")]
     pub python: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
-    pub format: CheckFormat,
+    #[arg(long, value_enum, default_value_t = ScanFormat::Text)]
+    pub format: ScanFormat,
 }

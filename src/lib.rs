@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod config;
 pub mod fs;
 pub mod knowledge;
 pub mod probe;
@@ -16,6 +17,9 @@ pub mod snapshot;
 pub enum Error {
     #[error("{0}")]
     Usage(String),
+    /// A configuration file (or a rule file it names) is invalid.
+    #[error("{0}")]
+    Config(String),
     #[error("cannot use snapshot `{path}`: {message}")]
     Snapshot { path: String, message: String },
     #[error(transparent)]

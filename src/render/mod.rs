@@ -1,10 +1,15 @@
 //! Renderers: one file per format, all from the same findings.
 
+pub mod github;
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod sarif;
 pub mod text;
 pub mod why;
 
-use crate::rules::{Finding, Selection, Severity};
+use crate::config::Suppressed;
+use crate::rules::{Catalog, Finding, Selection, Settings, Severity};
 use crate::snapshot::Snapshot;
 use serde::Serialize;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -34,6 +39,28 @@ pub struct Summary {
     pub environments: usize,
     /// Distributions read in the checked environments.
     pub distributions: usize,
+    /// Findings accepted by an `[[ignore]]` entry of the configuration file.
+    pub suppressed: usize,
+}
+
+/// Everything a renderer may need about one check run.
+pub struct Run<'a> {
+    pub snapshot: &'a Snapshot,
+    pub catalog: &'a Catalog,
+    pub settings: &'a Settings,
+    pub selection: &'a Selection,
+    pub findings: &'a [Finding],
+    pub suppressed: &'a [Suppressed],
+    pub summary: &'a Summary,
+    /// Findings at or above this fail the run (`--fail-on`); `None` never fails.
+    pub fail_on: Option<Severity>,
+}
+
+impl Run<'_> {
+    /// Whether this finding makes the run fail (exit 1).
+    pub fn fails(&self, f: &Finding) -> bool {
+        self.fail_on.is_some_and(|t| f.severity >= t)
+    }
 }
 
 impl Summary {
@@ -60,6 +87,7 @@ impl Summary {
             infos: count(Severity::Info),
             environments: selection.targets.len(),
             distributions,
+            suppressed: 0,
         }
     }
 }

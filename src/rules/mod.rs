@@ -211,9 +211,13 @@ impl Settings {
             .any(|k| *k == rule.name || k.eq_ignore_ascii_case(&rule.code))
     }
 
-    fn enabled(&self, rule: &Rule) -> bool {
+    /// Whether `rule` runs at all (selected, not ignored).
+    pub fn enabled(&self, rule: &Rule) -> bool {
         (self.select.is_empty() || Self::matches(rule, &self.select))
             && !Self::matches(rule, &self.ignore)
+            && !self.severity.iter().any(|(k, v)| {
+                v.is_none() && (*k == rule.name || k.eq_ignore_ascii_case(&rule.code))
+            })
     }
 
     fn severity_of(&self, rule: &Rule, hit: Option<Severity>) -> Option<Severity> {

@@ -1,0 +1,272 @@
+//! `envdoctor report`: one Markdown document to paste into a support ticket:
+//! the host, what PATH runs, every interpreter and environment, the Python
+//! variables, the findings with their fixes, and what could not be read.
+//! Credentials are redacted (the snapshot holds them redacted already; the
+//! whole document is passed through the URL redaction once more) and paths
+//! under the user's home are shown as `~`.
+
+use super::{plural, Run};
+use crate::redact;
+use crate::rules::Finding;
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+/// Text safe inside a table cell: no newlines, no column breaks.
+fn cell(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace(['\r', '\n'], " ")
+}
+
+/// `s` as inline code, fenced with enough backticks for its own.
+fn code(s: &str) -> String {
+    if s.is_empty() {
+        return String::new();
+    }
+    let fence = if s.contains('`') { "``" } else { "`" };
+    let pad = if s.starts_with('`') || s.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{}{pad}{fence}", s.replace(['\r', '\n'], " "))
+}
+
+/// Replaces the home directory by `~` where it starts a path (`/root/x`,
+/// `/root` alone), not inside a longer name (`/rootfs`).
+pub fn tilde(doc: &str, home: Option<&str>) -> String {
+    let Some(home) = home
+        .map(|h| h.trim_end_matches('/'))
+        .filter(|h| h.len() > 1)
+    else {
+        return doc.to_string();
+    };
+    let mut out = String::with_capacity(doc.len());
+    let mut rest = doc;
+    while let Some(at) = rest.find(home) {
+        let after = &rest[at + home.len()..];
+        let boundary = after.chars().next().is_none_or(|c| {
+            matches!(
+                c,
+                '/' | '`' | ' ' | '|' | '\n' | ')' | ',' | ':' | '"' | '\''
+            )
+        });
+        // Not in the middle of a longer path (`/x/root/...` for home `/root`).
+        let before_ok = rest[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !(c.is_alphanumeric() || matches!(c, '/' | '.' | '_' | '-')));
+        out.push_str(&rest[..at]);
+        if boundary && before_ok {
+            out.push('~');
+        } else {
+            out.push_str(home);
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
+fn finding(doc: &mut String, f: &Finding, accepted: Option<&str>) {
+    let _ = writeln!(doc, "### {} `{}` {}\n", f.severity, f.code, f.rule);
+    let _ = writeln!(doc, "{}\n", f.message);
+    if let Some(env) = &f.environment {
+        let _ = writeln!(doc, "- Environment: {}", code(env));
+    }
+    if !f.paths.is_empty() {
+        let shown: Vec<String> = f.paths.iter().take(20).map(|p| code(p)).collect();
+        let more = f.paths.len().saturating_sub(shown.len());
+        let _ = write!(doc, "- Paths: {}", shown.join(", "));
+        if more > 0 {
+            let _ = write!(doc, " (+{more} more)");
+        }
+        doc.push('\n');
+    }
+    let _ = writeln!(doc, "- Fix: {}", f.fix.replace('\n', " "));
+    if let Some(r) = accepted {
+        let _ = writeln!(
+            doc,
+            "- Accepted by the configuration file: {}",
+            r.replace('\n', " ")
+        );
+    }
+    doc.push('\n');
+}
+
+pub fn report(out: &mut impl Write, run: &Run, from_snapshot: Option<&str>) -> io::Result<()> {
+    let snap = run.snapshot;
+    let host = &snap.host;
+    let mut d = String::new();
+    let _ = writeln!(d, "# envdoctor report\n");
+    let generator = if snap.generator.is_empty() {
+        "an unknown envdoctor".to_string()
+    } else {
+        snap.generator.clone()
+    };
+    match from_snapshot {
+        Some(file) => {
+            let _ = writeln!(
+                d,
+                "From the snapshot {} (written by {generator}, schema version {}), checked by envdoctor {}.\n",
+                code(file),
+                snap.schema_version,
+                env!("CARGO_PKG_VERSION")
+            );
+        }
+        None => {
+            let _ = writeln!(
+                d,
+                "Written by envdoctor {} (snapshot schema version {}). Nothing was executed to write it.\n",
+                env!("CARGO_PKG_VERSION"),
+                snap.schema_version
+            );
+        }
+    }
+
+    let _ = writeln!(d, "## Host\n\n| | |\n|---|---|");
+    let os = match &host.distro {
+        Some(distro) => format!("{} ({distro})", host.os),
+        None => host.os.clone(),
+    };
+    let _ = writeln!(d, "| OS | {} |", cell(&os));
+    let _ = writeln!(d, "| Architecture | {} |", cell(&host.arch));
+    let _ = writeln!(
+        d,
+        "| C library | {} |",
+        cell(host.libc.as_deref().unwrap_or("unknown"))
+    );
+    let user = match (&host.user.name, host.user.uid) {
+        (Some(n), Some(u)) => format!("{n} (uid {u})"),
+        (None, Some(u)) => format!("uid {u}"),
+        (Some(n), None) => n.clone(),
+        (None, None) => "unknown".into(),
+    };
+    let _ = writeln!(d, "| User | {} |", cell(&user));
+    let _ = writeln!(d, "| Working directory | {} |", cell(&code(&host.cwd)));
+    if host.root != "/" && !host.root.is_empty() {
+        let _ = writeln!(d, "| Inspected root | {} |", cell(&code(&host.root)));
+    }
+    d.push('\n');
+
+    let _ = writeln!(d, "## PATH\n\n| command | found at | runs |\n|---|---|---|");
+    for c in &snap.commands {
+        let found = c
+            .path
+            .as_deref()
+            .map(code)
+            .unwrap_or_else(|| "not on PATH".into());
+        let mut runs = match (&c.interpreter, &c.error) {
+            (_, Some(e)) => format!("cannot tell: {e}"),
+            (Some(i), None) => code(i),
+            (None, None) => String::new(),
+        };
+        if !c.via.is_empty() {
+            let via: Vec<String> = c.via.iter().map(|v| code(v)).collect();
+            runs.push_str(&format!(" (via {})", via.join(" → ")));
+        }
+        let _ = writeln!(
+            d,
+            "| {} | {} | {} |",
+            code(&c.name),
+            cell(&found),
+            cell(&runs)
+        );
+    }
+    d.push('\n');
+
+    let _ = writeln!(
+        d,
+        "## Interpreters and environments ({})\n\n| kind | version | prefix | executable | status |\n|---|---|---|---|---|",
+        snap.interpreters.len()
+    );
+    for it in &snap.interpreters {
+        let status = match &it.error {
+            Some(e) => format!("broken: {e}"),
+            None => "ok".into(),
+        };
+        let _ = writeln!(
+            d,
+            "| {} | {} | {} | {} | {} |",
+            it.kind.as_str(),
+            cell(it.version.as_deref().unwrap_or("?")),
+            cell(&code(&it.prefix)),
+            cell(
+                &it.executable
+                    .as_deref()
+                    .map(code)
+                    .unwrap_or_else(|| "-".into())
+            ),
+            cell(&status)
+        );
+    }
+    d.push('\n');
+
+    if !snap.env.is_empty() {
+        let _ = writeln!(
+            d,
+            "## Environment variables\n\n| variable | value |\n|---|---|"
+        );
+        for (k, v) in &snap.env {
+            let _ = writeln!(
+                d,
+                "| {} | {} |",
+                code(k),
+                cell(&code(&redact::env_value(k, v)))
+            );
+        }
+        d.push('\n');
+    }
+
+    let s = run.summary;
+    let _ = writeln!(
+        d,
+        "## Findings\n\n{}, {}, {} in {}.\n",
+        plural(s.errors, "error"),
+        plural(s.warnings, "warning"),
+        plural(s.infos, "info"),
+        plural(s.environments, "environment")
+    );
+    for f in run.findings {
+        finding(&mut d, f, None);
+    }
+    if !run.suppressed.is_empty() {
+        let _ = writeln!(d, "## Accepted findings\n");
+        for sp in run.suppressed {
+            finding(&mut d, &sp.finding, Some(&sp.reason));
+        }
+    }
+
+    if !snap.notes.is_empty() {
+        let _ = writeln!(d, "## Could not be read\n");
+        for n in &snap.notes {
+            let _ = writeln!(d, "- {}: {}", code(&n.path), n.message.replace('\n', " "));
+        }
+        d.push('\n');
+    }
+    let doc = tilde(&redact::urls(&d), host.user.home.as_deref());
+    out.write_all(doc.trim_end().as_bytes())?;
+    writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn home_becomes_tilde_only_at_path_starts() {
+        let home = Some("/root");
+        assert_eq!(
+            tilde("`/root/.venv` and `/root`", home),
+            "`~/.venv` and `~`"
+        );
+        assert_eq!(tilde("/rootfs/x /x/root/y", home), "/rootfs/x /x/root/y");
+        assert_eq!(tilde("/root/a", Some("/")), "/root/a");
+    }
+
+    #[test]
+    fn cells_and_code() {
+        assert_eq!(cell("a|b\nc"), "a\\|b c");
+        assert_eq!(code("a`b"), "``a`b``");
+    }
+}
