@@ -162,8 +162,7 @@ pub fn report(out: &mut impl Write, run: &Run, from_snapshot: Option<&str>) -> i
             (None, None) => String::new(),
         };
         if !c.via.is_empty() {
-            let via: Vec<String> = c.via.iter().map(|v| code(v)).collect();
-            runs.push_str(&format!(" (via {})", via.join(" → ")));
+            runs.push_str(&format!(" (via {})", c.via.join(" → ")));
         }
         let _ = writeln!(
             d,
