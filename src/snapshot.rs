@@ -69,10 +69,6 @@ pub struct Host {
     /// `PRETTY_NAME` from os-release, when there is one.
     #[serde(default)]
     pub distro: Option<String>,
-    /// The C library as read from its file (`glibc 2.36`, `musl`): it limits
-    /// which `manylinux_2_X` wheels install.
-    #[serde(default)]
-    pub libc: Option<String>,
     /// The root the probes read (`/` unless `--root` was given).
     pub root: String,
     pub cwd: String,

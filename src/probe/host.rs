@@ -11,7 +11,6 @@ pub fn probe(ctx: &Ctx) -> Host {
         os: std::env::consts::OS.to_string(),
         arch: std::env::consts::ARCH.to_string(),
         distro: os_release(&ctx.fs),
-        libc: libc_version(&ctx.fs),
         root: display(ctx.fs.root()),
         cwd: display(&ctx.cwd),
         user: ctx.user.clone(),
@@ -80,63 +79,6 @@ fn os_release(fs: &Fs) -> Option<String> {
                     return Some(v.trim().trim_matches('"').to_string());
                 }
             }
-        }
-    }
-    None
-}
-
-/// The C library, read statically: glibc before 2.34 names its file
-/// `libc-2.31.so` (with `libc.so.6` a link to it); later ones carry
-/// "release version 2.36." in `libc.so.6` itself (a ~2 MB read, once).
-/// musl is known by its loader `/lib/ld-musl-ARCH.so.1`.
-fn libc_version(fs: &Fs) -> Option<String> {
-    let arch = std::env::consts::ARCH;
-    let dirs = [
-        format!("/lib/{arch}-linux-gnu"),
-        format!("/usr/lib/{arch}-linux-gnu"),
-        "/lib64".to_string(),
-        "/usr/lib64".to_string(),
-        "/lib".to_string(),
-        "/usr/lib".to_string(),
-    ];
-    for d in &dirs {
-        let p = Path::new(d).join("libc.so.6");
-        if let Ok(target) = fs.read_link(&p) {
-            let name = target.file_name().map(|n| n.to_string_lossy().into_owned());
-            if let Some(v) = name
-                .as_deref()
-                .and_then(|n| n.strip_prefix("libc-"))
-                .and_then(|n| n.strip_suffix(".so"))
-            {
-                return Some(format!("glibc {v}"));
-            }
-        }
-        if !fs.is_file(&p) {
-            continue;
-        }
-        let Ok(bytes) = fs.read_head(&p, 8 << 20) else {
-            continue;
-        };
-        const MARK: &[u8] = b"release version ";
-        if let Some(at) = bytes.windows(MARK.len()).position(|w| w == MARK) {
-            let v: String = bytes[at + MARK.len()..]
-                .iter()
-                .take(16)
-                .map(|&b| b as char)
-                .take_while(|c| c.is_ascii_digit() || *c == '.')
-                .collect();
-            let v = v.trim_end_matches('.');
-            if !v.is_empty() {
-                return Some(format!("glibc {v}"));
-            }
-        }
-    }
-    if let Ok(names) = fs.read_dir_names(Path::new("/lib")) {
-        if names
-            .iter()
-            .any(|n| n.to_string_lossy().starts_with("ld-musl-"))
-        {
-            return Some("musl".to_string());
         }
     }
     None

@@ -131,11 +131,14 @@ pub fn report(out: &mut impl Write, run: &Run, from_snapshot: Option<&str>) -> i
     };
     let _ = writeln!(d, "| OS | {} |", cell(&os));
     let _ = writeln!(d, "| Architecture | {} |", cell(&host.arch));
-    let _ = writeln!(
-        d,
-        "| C library | {} |",
-        cell(host.libc.as_deref().unwrap_or("unknown"))
-    );
+    let libc = match &host.libc {
+        Some(l) => match &l.version {
+            Some(v) => format!("{} {v} ({})", l.family, code(&l.path)),
+            None => format!("{} ({})", l.family, code(&l.path)),
+        },
+        None => "unknown".to_string(),
+    };
+    let _ = writeln!(d, "| C library | {} |", cell(&libc));
     let user = match (&host.user.name, host.user.uid) {
         (Some(n), Some(u)) => format!("{n} (uid {u})"),
         (None, Some(u)) => format!("uid {u}"),
