@@ -2,12 +2,13 @@
 //! targets, run the rules, render, and map the result to an exit code.
 
 use crate::cli::{
-    CheckArgs, CheckFormat, Cli, ColorChoice, Command, FailOn, ReportArgs, ScanFormat, WhyArgs,
+    CheckArgs, CheckFormat, Cli, ColorChoice, Command, FailOn, ReportArgs, RuleArgs, ScanFormat,
+    WhyArgs,
 };
 use crate::config::Config;
 use crate::probe::{self, Options};
 use crate::render;
-use crate::rules::{self, Catalog, Finding, Selection};
+use crate::rules::{self, Finding, Selection};
 use crate::snapshot::{Snapshot, SCHEMA_VERSION};
 use crate::Error;
 use clap::Parser;
@@ -57,7 +58,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<u8, Error> {
         Command::Why(a) => why(&mut out, &opts, &a),
         Command::Report(a) => report(&mut out, &opts, &a),
         Command::Rules(a) => {
-            let catalog = Catalog::builtin();
+            // With the config's extra rules, so a CI's own rules are listed too.
+            let catalog = Config::load(&RuleArgs::default())?.catalog;
             match a.format {
                 ScanFormat::Json => {
                     serde_json::to_writer_pretty(&mut out, &catalog.rules)
@@ -69,7 +71,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<u8, Error> {
             Ok(0)
         }
         Command::Explain(a) => {
-            let catalog = Catalog::builtin();
+            let catalog = Config::load(&RuleArgs::default())?.catalog;
             let Some(rule) = catalog.find(&a.rule) else {
                 return Err(Error::Usage(format!(
                     "no rule named `{}`; `envdoctor rules` lists them",

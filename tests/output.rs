@@ -531,6 +531,13 @@ fn extra_rule_files_from_the_config_run_like_builtin_ones() {
     );
     sb.set_env("VIRTUAL_ENV", s(&venv));
     sb.set_env("PATH", format!("{}/bin:/usr/bin:/bin", venv.display()));
+    // `rules` lists it with the built-in ones.
+    let (listed, _) = sb.json(&["rules"]);
+    assert!(listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["name"] == "ci-moved-scripts"));
     let o = sb.run(&["check", "--format", "json", "--select", "ci-moved-scripts"]);
     assert_eq!(rules_of(&o), vec!["ci-moved-scripts"]);
     let f: Value = serde_json::from_slice(&o.stdout).unwrap();

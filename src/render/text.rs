@@ -86,7 +86,7 @@ pub fn check(
         )?;
         writeln!(out)?;
     }
-    let line = format!(
+    let mut line = format!(
         "{}, {}, {} in {} ({})",
         plural(summary.errors, "error"),
         plural(summary.warnings, "warning"),
@@ -94,6 +94,12 @@ pub fn check(
         plural(summary.environments, "environment"),
         plural(summary.distributions, "distribution"),
     );
+    if summary.suppressed > 0 {
+        line.push_str(&format!(
+            "; {} accepted by the config file",
+            summary.suppressed
+        ));
+    }
     if summary.errors > 0 {
         writeln!(out, "{}", paint(&line, S::new().red().bold()))
     } else if summary.warnings > 0 {
