@@ -40,8 +40,10 @@ struct FileConfig {
     select: Vec<String>,
     #[serde(default)]
     severity: BTreeMap<String, String>,
+    /// `[[ignore]]` tables, checked one by one so that a bare rule name
+    /// gets a message asking for the reason.
     #[serde(default)]
-    ignore: Vec<IgnoreEntry>,
+    ignore: Vec<toml::Value>,
     #[serde(default)]
     rules: Vec<String>,
 }
@@ -132,8 +134,18 @@ impl Config {
                     parse_level(level).map_err(|m| ctx.err(&format!("severity.{k}"), &m))?;
                 settings.severity.insert(name, level);
             }
-            for (i, e) in fc.ignore.iter().enumerate() {
+            for (i, v) in fc.ignore.iter().enumerate() {
                 let key = format!("ignore[{i}]");
+                let e = match v {
+                    toml::Value::Table(_) => IgnoreEntry::deserialize(v.clone())
+                        .map_err(|e| ctx.err(&key, e.message()))?,
+                    _ => {
+                        return Err(ctx.err(
+                            &key,
+                            &format!("is `{v}`; each ignore is a table with the rule and a reason: `[[ignore]]`, `rule = \"...\"`, `reason = \"...\"` (to skip a rule without one, use `[severity]` `NAME = \"off\"`)"),
+                        ))
+                    }
+                };
                 let rule = ctx.rule(&catalog, &format!("{key}.rule"), &e.rule)?;
                 if e.reason.trim().is_empty() {
                     return Err(ctx.err(

@@ -472,6 +472,10 @@ fn config_errors_name_the_file_and_the_key() {
     assert!(err.contains("line 2") && err.contains("selct"), "{err}");
     let err = check("[[ignore]]\nrule = \"ED101\"\n");
     assert!(err.contains("reason"), "{err}");
+    let err = check("ignore = [\"ED101\"]\n");
+    assert!(err.contains("ignore[0]") && err.contains("reason"), "{err}");
+    let err = check("[[ignore]]\nrule = \"ED101\"\nreason = \"r\"\nuntil = \"2027\"\n");
+    assert!(err.contains("ignore[0]") && err.contains("until"), "{err}");
     let err = check("[[ignore]]\nrule = \"ED101\"\nreason = \"  \"\n");
     assert!(err.contains("ignore[0].reason"), "{err}");
     let err = check("[severity]\nno-such-rule = \"off\"\n");
