@@ -9,6 +9,7 @@ pub mod knowledge;
 pub mod probe;
 pub mod redact;
 pub mod render;
+pub mod requirements;
 pub mod rules;
 pub mod snapshot;
 

@@ -1,0 +1,245 @@
+//! `check --requirements FILE`: the project's pinned requirements, read from
+//! a `requirements.txt` (pip's format: `-r` includes followed, options and
+//! constraints skipped) or from `pyproject.toml` `[project] dependencies`.
+//! They are the project's input, not facts of the machine, so they reach the
+//! rules beside the snapshot (in the [`crate::rules::Selection`]), never in it.
+
+use crate::fs::Fs;
+use crate::Error;
+use pep508_rs::Requirement;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+const MAX_FILE: u64 = 4 << 20;
+const MAX_DEPTH: usize = 8;
+
+/// One requirement and where it was written.
+#[derive(Debug, Clone)]
+pub struct Required {
+    /// The file, as given (or as included).
+    pub file: String,
+    /// 1-based line (for pyproject.toml: the index in `dependencies`, 1-based).
+    pub line: usize,
+    pub requirement: Requirement,
+}
+
+impl Required {
+    /// `requirements.txt:3`
+    pub fn origin(&self) -> String {
+        format!("{}:{}", self.file, self.line)
+    }
+}
+
+fn err(file: &Path, message: impl std::fmt::Display) -> Error {
+    Error::Usage(format!("requirements `{}`: {message}", file.display()))
+}
+
+fn read(file: &Path) -> Result<String, Error> {
+    let fs = Fs::new("/");
+    let abs = std::path::absolute(file).map_err(|e| err(file, e))?;
+    match fs.read_text_limited(&abs, MAX_FILE) {
+        Ok((_, true)) => Err(err(file, "larger than 4 MiB; not a requirements file")),
+        Ok((text, false)) => Ok(text),
+        Err(e) => Err(err(file, format!("cannot read it: {e}"))),
+    }
+}
+
+/// Reads `file` (by its name: `pyproject.toml` or pip's requirements format).
+pub fn load(file: &Path) -> Result<Vec<Required>, Error> {
+    if file.file_name().is_some_and(|n| n == "pyproject.toml") {
+        return pyproject(file);
+    }
+    let mut out = Vec::new();
+    let mut seen = Vec::new();
+    requirements_txt(file, 0, &mut seen, &mut out)?;
+    Ok(out)
+}
+
+fn pyproject(file: &Path) -> Result<Vec<Required>, Error> {
+    let text = read(file)?;
+    let doc: toml::Table = toml::from_str(&text).map_err(|e| err(file, e.message()))?;
+    let Some(project) = doc.get("project").and_then(|p| p.as_table()) else {
+        return Err(err(
+            file,
+            "has no `[project]` table; give a requirements.txt instead",
+        ));
+    };
+    let dynamic = project
+        .get("dynamic")
+        .and_then(|d| d.as_array())
+        .is_some_and(|d| d.iter().any(|v| v.as_str() == Some("dependencies")));
+    let Some(deps) = project.get("dependencies") else {
+        if dynamic {
+            return Err(err(
+                file,
+                "`[project] dependencies` is dynamic (computed by the build backend); give a requirements.txt instead",
+            ));
+        }
+        return Ok(Vec::new());
+    };
+    let Some(deps) = deps.as_array() else {
+        return Err(err(file, "`[project] dependencies` is not a list"));
+    };
+    let mut out = Vec::new();
+    for (i, d) in deps.iter().enumerate() {
+        let Some(s) = d.as_str() else {
+            return Err(err(file, format!("`dependencies[{i}]` is not a string")));
+        };
+        let requirement = Requirement::from_str(s)
+            .map_err(|e| err(file, format!("`dependencies[{i}]` `{s}`: {e}")))?;
+        out.push(Required {
+            file: file.display().to_string(),
+            line: i + 1,
+            requirement,
+        });
+    }
+    Ok(out)
+}
+
+/// Logical lines: `\` continuations joined, comments removed; each with the
+/// number of the line it starts on.
+fn logical_lines(text: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut start = 0;
+    for (i, raw) in text.lines().enumerate() {
+        if cur.is_empty() {
+            start = i + 1;
+        }
+        // pip: a comment starts at `#` at the line start or after whitespace.
+        let mut line = raw;
+        if let Some(at) = raw
+            .char_indices()
+            .find(|&(j, c)| c == '#' && (j == 0 || raw[..j].ends_with([' ', '\t'])))
+            .map(|(j, _)| j)
+        {
+            line = &raw[..at];
+        }
+        if let Some(cont) = line.strip_suffix('\\') {
+            cur.push_str(cont);
+            cur.push(' ');
+            continue;
+        }
+        cur.push_str(line);
+        let done = std::mem::take(&mut cur);
+        if !done.trim().is_empty() {
+            out.push((start, done.trim().to_string()));
+        }
+    }
+    if !cur.trim().is_empty() {
+        out.push((start, cur.trim().to_string()));
+    }
+    out
+}
+
+fn requirements_txt(
+    file: &Path,
+    depth: usize,
+    seen: &mut Vec<PathBuf>,
+    out: &mut Vec<Required>,
+) -> Result<(), Error> {
+    if depth > MAX_DEPTH {
+        return Err(err(file, "`-r` includes nest too deep (a cycle?)"));
+    }
+    let abs = crate::fs::normpath(&std::path::absolute(file).map_err(|e| err(file, e))?);
+    if seen.contains(&abs) {
+        return Ok(());
+    }
+    seen.push(abs.clone());
+    let text = read(file)?;
+    let dir = abs.parent().map(Path::to_path_buf).unwrap_or_default();
+    for (lineno, line) in logical_lines(&text) {
+        let include = ["-r", "--requirement"].iter().find_map(|o| {
+            line.strip_prefix(o)
+                .filter(|rest| rest.starts_with([' ', '=', '\t']))
+                .map(|rest| rest.trim_start_matches(['=', ' ', '\t']).trim())
+        });
+        if let Some(inc) = include {
+            requirements_txt(&dir.join(inc), depth + 1, seen, out)?;
+            continue;
+        }
+        // Options (`-c`, `-e`, `--index-url`, `-f`, ...) say where to get
+        // packages, not which must be installed; editables have no pinned
+        // version to compare.
+        if line.starts_with('-') {
+            continue;
+        }
+        // Per-requirement options (`--hash=...`) follow the requirement.
+        let spec = match line.find(" -") {
+            Some(at) => line[..at].trim(),
+            None => line.as_str(),
+        };
+        // A bare path or URL (`./pkg`, `https://host/x.whl`) names no project.
+        let bare_location = !spec.contains(" @ ")
+            && (spec.starts_with('.')
+                || spec.starts_with('/')
+                || spec.contains("://")
+                || spec.ends_with(".whl")
+                || spec.ends_with(".tar.gz")
+                || spec.ends_with(".zip"));
+        if bare_location {
+            continue;
+        }
+        let requirement = Requirement::from_str(spec)
+            .map_err(|e| err(file, format!("line {lineno}: `{spec}`: {e}")))?;
+        out.push(Required {
+            file: file.display().to_string(),
+            line: lineno,
+            requirement,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pip_format_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().join("base.txt");
+        std::fs::write(&base, "six==1.16.0 # pinned\n").unwrap();
+        let main = dir.path().join("requirements.txt");
+        std::fs::write(
+            &main,
+            "# comment\n--index-url https://example/simple\n-r base.txt\nnumpy>=1.26,<2 \\\n  ; python_version >= \"3.9\"\ntensorflow --hash=sha256:abc\n-e ./local\n./wheels/x.whl\nname@1 #not-a-comment? no: a comment needs a space\n-c constraints.txt\n",
+        )
+        .unwrap();
+        let e = load(&main).unwrap_err().to_string();
+        assert!(
+            e.contains("line 9") && e.contains("requirements.txt"),
+            "{e}"
+        );
+        std::fs::write(
+            &main,
+            "# comment\n--index-url https://example/simple\n-r base.txt\nnumpy>=1.26,<2 \\\n  ; python_version >= \"3.9\"\ntensorflow --hash=sha256:abc\n-e ./local\n./wheels/x.whl\n-c constraints.txt\n",
+        )
+        .unwrap();
+        let r = load(&main).unwrap();
+        let names: Vec<String> = r.iter().map(|q| q.requirement.name.to_string()).collect();
+        assert_eq!(names, ["six", "numpy", "tensorflow"]);
+        assert_eq!(r[1].line, 4);
+        assert!(r[1].requirement.marker.contents().is_some());
+        assert_eq!(r[0].file, base.display().to_string());
+    }
+
+    #[test]
+    fn pyproject_dependencies() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("pyproject.toml");
+        std::fs::write(
+            &p,
+            "[project]\nname = \"a\"\ndependencies = [\"tensorflow==2.15.1\", \"numpy<2\"]\n",
+        )
+        .unwrap();
+        let r = load(&p).unwrap();
+        assert_eq!(r.len(), 2);
+        std::fs::write(
+            &p,
+            "[project]\nname = \"a\"\ndynamic = [\"dependencies\"]\n",
+        )
+        .unwrap();
+        assert!(load(&p).unwrap_err().to_string().contains("dynamic"));
+    }
+}
