@@ -99,7 +99,13 @@ fn set_color(choice: ColorChoice) {
 fn check(out: &mut impl Write, opts: &Options, a: &CheckArgs) -> Result<u8, Error> {
     // The configuration is read first: a broken config file fails fast,
     // before any probing.
-    let config = Config::load(&a.rules)?;
+    let mut config = Config::load(&a.rules)?;
+    for file in &a.requirements {
+        config
+            .settings
+            .requirements
+            .extend(crate::requirements::load(file)?);
+    }
     let mut snap = match &a.snapshot {
         Some(path) => {
             reject_live_options(opts)?;

@@ -130,6 +130,9 @@ pub struct CheckArgs {
     /// Check a snapshot written by `envdoctor scan --format json` instead of this machine
     #[arg(long, value_name = "FILE")]
     pub snapshot: Option<PathBuf>,
+    /// Check that the environment satisfies these requirements (a requirements.txt, or a pyproject.toml's `[project] dependencies`; repeatable)
+    #[arg(long, value_name = "FILE")]
+    pub requirements: Vec<PathBuf>,
     #[command(flatten)]
     pub rules: RuleArgs,
 }

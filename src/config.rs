@@ -109,12 +109,11 @@ impl Config {
             })?;
             Some(read_explicit(&abs)?)
         } else {
-            let cwd = std::env::current_dir().map_err(|e| {
-                Error::Config(format!(
-                    "cannot read the current directory to look for a config file: {e}"
-                ))
-            })?;
-            discover(&cwd)?
+            // A deleted cwd has no config file to find.
+            match std::env::current_dir() {
+                Ok(cwd) => discover(&cwd)?,
+                Err(_) => None,
+            }
         };
         let mut catalog = Catalog::builtin();
         let mut settings = Settings::default();
@@ -365,6 +364,11 @@ fn discover(cwd: &Path) -> Result<Option<(PathBuf, FileConfig)>, Error> {
                 continue;
             }
             if let Some(text) = read(&p)? {
+                // Someone else's pyproject.toml (one envdoctor cannot even
+                // parse, perhaps) is none of envdoctor's business.
+                if name == "pyproject.toml" && !text.contains("envdoctor") {
+                    continue;
+                }
                 if let Some(fc) = parse(&p, &text)? {
                     return Ok(Some((p, fc)));
                 }

@@ -203,6 +203,9 @@ pub struct Settings {
     /// Only these rules (names or codes), when not empty.
     pub select: Vec<String>,
     pub ignore: Vec<String>,
+    /// The project's requirements (`check --requirements FILE`): input of
+    /// the run, not facts of the machine, so they are not in the snapshot.
+    pub requirements: Vec<crate::requirements::Required>,
 }
 
 impl Settings {
@@ -235,6 +238,8 @@ pub struct CheckCtx<'a> {
     pub snapshot: &'a Snapshot,
     pub rule: &'a Rule,
     pub selection: &'a Selection,
+    /// The project's requirements, when given (`check --requirements`).
+    pub requirements: &'a [crate::requirements::Required],
 }
 
 impl CheckCtx<'_> {
@@ -264,6 +269,7 @@ pub fn run(
             snapshot,
             rule,
             selection,
+            requirements: &settings.requirements,
         };
         let hits: Vec<Hit> = match kind {
             checks::Kind::Machine(f) => {
