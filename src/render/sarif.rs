@@ -20,12 +20,14 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
-/// An absolute path as a `file://` URI (RFC 3986: everything but unreserved
-/// characters and `/` percent-encoded, byte by byte).
+/// An absolute path as a `file://` URI, a relative one (a requirements file
+/// given as `requirements.txt`) as a relative reference, which code scanning
+/// resolves against the repository. RFC 3986: everything but unreserved
+/// characters and `/` percent-encoded, byte by byte.
 pub fn file_uri(path: &str) -> String {
-    let mut out = String::from("file://");
-    if !path.starts_with('/') {
-        out.push('/');
+    let mut out = String::new();
+    if path.starts_with('/') {
+        out.push_str("file://");
     }
     for b in path.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
@@ -165,5 +167,6 @@ mod tests {
             "file:///venv/bin/python3.11"
         );
         assert_eq!(file_uri("/é"), "file:///%C3%A9");
+        assert_eq!(file_uri("ci/requirements.txt"), "ci/requirements.txt");
     }
 }
