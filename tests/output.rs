@@ -679,6 +679,11 @@ fn report_is_markdown_with_home_as_tilde_and_no_secrets() {
     }
     assert!(md.contains("| C library | glibc 2."), "{md}");
     assert!(
+        md.contains("## Caches") && md.contains("| pip | `~/.cache/pip` |"),
+        "{md}"
+    );
+    assert!(md.contains("## Disk space"), "{md}");
+    assert!(
         md.contains("| `python3` | `~/proj venv/bin/python3` |"),
         "{md}"
     );

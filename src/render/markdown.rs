@@ -32,6 +32,22 @@ fn code(s: &str) -> String {
     format!("{fence}{pad}{}{pad}{fence}", s.replace(['\r', '\n'], " "))
 }
 
+/// `1.2 GiB`
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
 /// Replaces the home directory by `~` where it starts a path (`/root/x`,
 /// `/root` alone), not inside a longer name (`/rootfs`).
 pub fn tilde(doc: &str, home: Option<&str>) -> String {
@@ -204,6 +220,85 @@ pub fn report(out: &mut impl Write, run: &Run, from_snapshot: Option<&str>) -> i
     }
     d.push('\n');
 
+    if !snap.caches.is_empty() {
+        let _ = writeln!(
+            d,
+            "## Caches\n\n| tool | path | from | state |\n|---|---|---|---|"
+        );
+        for c in &snap.caches {
+            let mut state = Vec::new();
+            if let Some(by) = &c.disabled_by {
+                state.push(format!("disabled by {by}"));
+            }
+            if !c.exists {
+                state.push("does not exist yet".to_string());
+            }
+            if c.exists && !c.reachable {
+                state.push("a directory on the way cannot be entered".to_string());
+            }
+            if let Some(a) = &c.audit {
+                state.push(format!("{} entries, {}", a.entries, human_bytes(a.bytes)));
+                if a.other_owner.count > 0 {
+                    state.push(format!("{} owned by another user", a.other_owner.count));
+                }
+                if a.blocked.count > 0 {
+                    state.push(format!("{} unusable", a.blocked.count));
+                }
+                if a.corrupt_count > 0 {
+                    state.push(format!("{} corrupt archives", a.corrupt_count));
+                }
+                if let Some(b) = &a.bounded {
+                    state.push(format!("walk stopped: {b}"));
+                }
+            }
+            if !c.environments.is_empty() {
+                let envs: Vec<String> = c.environments.iter().map(|e| code(e)).collect();
+                state.push(format!("for {}", envs.join(", ")));
+            }
+            let _ = writeln!(
+                d,
+                "| {} | {} | {} | {} |",
+                cell(&c.tool),
+                cell(&code(&c.path)),
+                cell(&c.source),
+                cell(&state.join("; "))
+            );
+        }
+        d.push('\n');
+    }
+
+    if !snap.storage.is_empty() {
+        let _ = writeln!(
+            d,
+            "## Disk space\n\n| what | path | filesystem | free |\n|---|---|---|---|"
+        );
+        for st in &snap.storage {
+            let fs = match (&st.mount_point, &st.fs_type) {
+                (Some(m), Some(t)) => format!("{} ({t})", code(m)),
+                (Some(m), None) => code(m),
+                (None, Some(t)) => t.clone(),
+                (None, None) => "?".into(),
+            };
+            let mut free = match (st.free_bytes, st.total_bytes) {
+                (Some(f), Some(t)) => format!("{} of {}", human_bytes(f), human_bytes(t)),
+                (Some(f), None) => human_bytes(f),
+                _ => "?".into(),
+            };
+            if st.read_only {
+                free.push_str(", read-only");
+            }
+            let _ = writeln!(
+                d,
+                "| {} | {} | {} | {} |",
+                cell(&st.label),
+                cell(&code(&st.path)),
+                cell(&fs),
+                cell(&free)
+            );
+        }
+        d.push('\n');
+    }
+
     if !snap.env.is_empty() {
         let _ = writeln!(
             d,
@@ -270,5 +365,7 @@ mod tests {
     fn cells_and_code() {
         assert_eq!(cell("a|b\nc"), "a\\|b c");
         assert_eq!(code("a`b"), "``a`b``");
+        assert_eq!(human_bytes(512), "512 B");
+        assert_eq!(human_bytes(3 << 30), "3.0 GiB");
     }
 }
