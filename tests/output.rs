@@ -710,3 +710,116 @@ fn report_is_markdown_with_home_as_tilde_and_no_secrets() {
     let tail = |m: &str| m[m.find("## Host").unwrap()..].to_string();
     assert_eq!(tail(&md2), tail(&md));
 }
+
+#[test]
+fn requirements_drift_reports_missing_other_version_and_unpinned_tensorflow() {
+    let mut sb = Sandbox::new();
+    let venv = sb.home.join("app-venv");
+    make_venv(&python("3.11"), &venv, &[]);
+    let wheels = sb.path("wheels");
+    let built: Vec<PathBuf> = [
+        Wheel::new("numpy", "2.0.0").package("numpy"),
+        Wheel::new("tensorflow", "2.15.1").package("tensorflow"),
+        Wheel::new("requests", "2.31.0").package("requests"),
+    ]
+    .iter()
+    .map(|w| w.build(&wheels))
+    .collect();
+    let args: Vec<&str> = built.iter().map(|p| p.to_str().unwrap()).collect();
+    pip_install(&venv.join("bin/python"), &args);
+    let req = sb.path("requirements.txt");
+    write(
+        &req,
+        "numpy==1.26.4\nsix==1.16.0  # missing\ntensorflow>=2.15\nrequests==2.31.0\ncolorama==0.4.6 ; sys_platform == \"win32\"\n",
+    );
+    // The name and code are a contract.
+    let (listed, _) = sb.json(&["rules"]);
+    let rule = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "requirements-drift")
+        .unwrap();
+    assert_eq!(
+        (rule["code"].as_str(), rule["severity"].as_str()),
+        (Some("ED601"), Some("error"))
+    );
+    sb.set_env("VIRTUAL_ENV", s(&venv));
+    sb.set_env("PATH", format!("{}/bin:/usr/bin:/bin", venv.display()));
+    let o = sb.run(&[
+        "check",
+        "--requirements",
+        s(&req),
+        "--format",
+        "json",
+        "--select",
+        "requirements-drift",
+    ]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let f = v["findings"].as_array().unwrap();
+    let msgs: Vec<&str> = f.iter().map(|f| f["message"].as_str().unwrap()).collect();
+    assert_eq!(f.len(), 3, "{msgs:#?}");
+    let find = |needle: &str| {
+        f.iter()
+            .find(|f| f["message"].as_str().unwrap().contains(needle))
+            .unwrap_or_else(|| panic!("no finding with {needle}: {msgs:#?}"))
+    };
+    let numpy = find("numpy==1.26.4");
+    assert_eq!(numpy["severity"], "error");
+    assert!(
+        numpy["message"].as_str().unwrap().contains("numpy 2.0.0"),
+        "{numpy}"
+    );
+    assert!(
+        numpy["fix"]
+            .as_str()
+            .unwrap()
+            .contains("-m pip install numpy==1.26.4"),
+        "{numpy}"
+    );
+    let six = find("six==1.16.0");
+    assert_eq!(six["severity"], "error");
+    assert!(
+        six["message"]
+            .as_str()
+            .unwrap()
+            .contains("requirements.txt:2"),
+        "{six}"
+    );
+    assert!(
+        six["message"]
+            .as_str()
+            .unwrap()
+            .contains("is not installed"),
+        "{six}"
+    );
+    let tf = find("does not pin TensorFlow");
+    assert_eq!(tf["severity"], "warning");
+    assert!(
+        tf["fix"].as_str().unwrap().contains("tensorflow==2.15.1"),
+        "{tf}"
+    );
+
+    // The same from pyproject.toml's [project] dependencies, satisfied this time.
+    let py = sb.path("proj/pyproject.toml");
+    write(
+        &py,
+        "[project]\nname = \"app\"\nversion = \"1\"\ndependencies = [\"numpy>=2\", \"tensorflow==2.15.1\", \"requests\"]\n",
+    );
+    let o = sb.run(&[
+        "check",
+        "--requirements",
+        s(&py),
+        "--format",
+        "json",
+        "--select",
+        "requirements-drift",
+    ]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert_eq!(rules_of(&o), Vec::<String>::new());
+    // An unreadable requirements file is envdoctor's own error.
+    let o = sb.run(&["check", "--requirements", s(&sb.path("nope.txt"))]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("nope.txt"));
+}

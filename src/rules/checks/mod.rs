@@ -7,6 +7,7 @@ mod conda;
 pub mod environment;
 pub mod packages;
 mod tensorflow;
+mod requirements;
 
 use super::{CheckCtx, Hit};
 use crate::snapshot::Interpreter;
@@ -171,6 +172,10 @@ pub static KINDS: &[(&str, Kind)] = &[
     (
         "metadata-version-mismatch",
         Kind::Environment(tensorflow::metadata_version_mismatch),
+    ),
+    (
+        "requirements-drift",
+        Kind::Environment(requirements::requirements_drift),
     ),
 ];
 
