@@ -794,7 +794,7 @@ fn requirements_drift_reports_missing_other_version_and_unpinned_tensorflow() {
             .contains("is not installed"),
         "{six}"
     );
-    let tf = find("does not pin TensorFlow");
+    let tf = find("TensorFlow is not pinned");
     assert_eq!(tf["severity"], "warning");
     assert!(
         tf["fix"].as_str().unwrap().contains("tensorflow==2.15.1"),

@@ -79,7 +79,7 @@ pub fn requirements_drift(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
         match installed {
             None => out.push(Hit {
                 message: format!(
-                    "`{spec}` (`{}`) is not installed in `{}`",
+                    "Requirement `{spec}` (`{}`) is not installed in `{}`",
                     r.origin(),
                     it.prefix
                 ),
@@ -94,7 +94,7 @@ pub fn requirements_drift(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
                         if !want.contains(&have) {
                             out.push(Hit {
                                 message: format!(
-                                    "`{}` requires `{spec}`, but `{}` has {} {}",
+                                    "Requirement `{spec}` (`{}`) is not met: `{}` has {} {}",
                                     r.origin(),
                                     it.prefix,
                                     d.name.as_deref().unwrap_or(&name),
@@ -116,7 +116,7 @@ pub fn requirements_drift(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
             };
             out.push(Hit {
                 message: format!(
-                    "`{spec}` in `{}` does not pin TensorFlow: pip installs the newest release with a wheel for each interpreter and platform, so `{}` and the next install can differ (and with it NumPy and protobuf)",
+                    "TensorFlow is not pinned: `{spec}` in `{}` lets pip install the newest release with a wheel for each interpreter and platform, so `{}` and the next install can differ (and with it NumPy and protobuf)",
                     r.origin(),
                     it.prefix
                 ),
