@@ -6,8 +6,8 @@ mod caches;
 mod conda;
 pub mod environment;
 pub mod packages;
-mod tensorflow;
 mod requirements;
+mod tensorflow;
 
 use super::{CheckCtx, Hit};
 use crate::snapshot::Interpreter;
