@@ -5,7 +5,7 @@ use crate::cli::{
     CheckArgs, CheckFormat, Cli, ColorChoice, Command, FailOn, ReportArgs, RuleArgs, ScanFormat,
     WhyArgs,
 };
-use crate::config::Config;
+use crate::config::{Config, Suppressed};
 use crate::probe::{self, Options};
 use crate::render;
 use crate::rules::{self, Finding, Selection};
@@ -127,10 +127,7 @@ fn check(out: &mut impl Write, opts: &Options, a: &CheckArgs) -> Result<u8, Erro
         opts.python = a.python.clone();
         probe::read_site_packages(&opts, &mut snap, &selection.targets)?;
     }
-    let findings = rules::run(&config.catalog, &snap, &selection, &config.settings);
-    let (findings, suppressed) = config.suppress(findings, &snap);
-    let mut summary = render::Summary::new(&snap, &selection, &findings);
-    summary.suppressed = suppressed.len();
+    let (findings, suppressed, summary) = evaluate(&config, &snap, &selection);
     let run = render::Run {
         snapshot: &snap,
         catalog: &config.catalog,
@@ -151,6 +148,19 @@ fn check(out: &mut impl Write, opts: &Options, a: &CheckArgs) -> Result<u8, Erro
     Ok(exit_code(&findings, a.fail_on))
 }
 
+/// Runs the rules, applies the config's ignore list, and counts.
+fn evaluate(
+    config: &Config,
+    snap: &Snapshot,
+    selection: &Selection,
+) -> (Vec<Finding>, Vec<Suppressed>, render::Summary) {
+    let findings = rules::run(&config.catalog, snap, selection, &config.settings);
+    let (findings, suppressed) = config.suppress(findings, snap);
+    let mut summary = render::Summary::new(snap, selection, &findings);
+    summary.suppressed = suppressed.len();
+    (findings, suppressed, summary)
+}
+
 /// `report`: every environment and the machine-wide checks, as Markdown.
 fn report(out: &mut impl Write, opts: &Options, a: &ReportArgs) -> Result<u8, Error> {
     let config = Config::load(&a.rules)?;
@@ -165,10 +175,7 @@ fn report(out: &mut impl Write, opts: &Options, a: &ReportArgs) -> Result<u8, Er
         targets: (0..snap.interpreters.len()).collect(),
         machine: true,
     };
-    let findings = rules::run(&config.catalog, &snap, &selection, &config.settings);
-    let (findings, suppressed) = config.suppress(findings, &snap);
-    let mut summary = render::Summary::new(&snap, &selection, &findings);
-    summary.suppressed = suppressed.len();
+    let (findings, suppressed, summary) = evaluate(&config, &snap, &selection);
     let run = render::Run {
         snapshot: &snap,
         catalog: &config.catalog,

@@ -15,6 +15,8 @@ const VERSION_FILES: &str = include_str!("../rules/knowledge/version-files.toml"
 #[serde(deny_unknown_fields)]
 pub struct Tensorflow {
     pub variants: Vec<String>,
+    /// Thin packages over another variant of the same version.
+    pub shim_pairs: Vec<[String; 2]>,
     pub python: Vec<PythonRow>,
     pub numpy: Vec<Constraint>,
     pub protobuf: Vec<Constraint>,
@@ -129,6 +131,13 @@ pub fn series_of(v: &Version) -> String {
 impl Tensorflow {
     pub fn is_variant(&self, normalized: &str) -> bool {
         self.variants.iter().any(|v| v == normalized)
+    }
+
+    /// Two variant names that are one of TensorFlow's own shim pairs.
+    pub fn is_shim_pair(&self, a: &str, b: &str) -> bool {
+        self.shim_pairs
+            .iter()
+            .any(|[x, y]| (x == a && y == b) || (x == b && y == a))
     }
 
     /// The tested Pythons of the series `v` belongs to, if the table knows it.

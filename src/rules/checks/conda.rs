@@ -3,6 +3,7 @@
 //! really gets, the user site leaking in, files conda lists that are gone,
 //! and stale `environments.txt` entries.
 
+use super::list_some;
 use crate::rules::{CheckCtx, Hit, Severity};
 use crate::snapshot::{CondaEnv, CondaRecord, Distribution, Interpreter, Origin, PipDist};
 use std::collections::{BTreeMap, BTreeSet};
@@ -10,20 +11,7 @@ use std::path::Path;
 
 /// PEP 503 normalisation (conda names compare the same way).
 fn norm(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut sep = false;
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            sep = true;
-            continue;
-        }
-        if sep && !out.is_empty() {
-            out.push('-');
-        }
-        sep = false;
-        out.extend(c.to_lowercase());
-    }
-    out
+    crate::probe::site_packages::normalize(name)
 }
 
 /// The project name a requirement string starts with (`numpy>=1.2; ...`).
@@ -33,19 +21,6 @@ fn req_name(req: &str) -> Option<String> {
         .unwrap_or(req.len());
     let n = &req[..end];
     (!n.is_empty()).then(|| norm(n))
-}
-
-fn list_some(items: &[String], max: usize) -> String {
-    let mut s = items
-        .iter()
-        .take(max)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(", ");
-    if items.len() > max {
-        s.push_str(&format!(" and {} more", items.len() - max));
-    }
-    s
 }
 
 /// "conda env `name` (`/prefix`)".

@@ -1,6 +1,7 @@
 //! Environment-level checks: broken venvs, scripts with dead shebangs, what
 //! PATH runs, Python's environment variables, stale activations.
 
+use super::{list_some, ticked};
 use crate::rules::{CheckCtx, Hit, Severity};
 use crate::snapshot::{Interpreter, Snapshot};
 use std::collections::BTreeMap;
@@ -71,7 +72,7 @@ pub fn script_bad_interpreter(_ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
                 .iter()
                 .map(|p| p.rsplit('/').next().unwrap_or(p))
                 .collect();
-            let shown = list_some(&names, 6);
+            let shown = list_some(&ticked(&names), 6);
             let moved_from = interp
                 .strip_suffix(interp.rsplit('/').next().unwrap_or(""))
                 .and_then(|bin| bin.strip_suffix("/bin/"))
@@ -115,19 +116,6 @@ pub fn script_bad_interpreter(_ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
             }
         })
         .collect()
-}
-
-fn list_some(names: &[&str], max: usize) -> String {
-    let mut s = names
-        .iter()
-        .take(max)
-        .map(|n| format!("`{n}`"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    if names.len() > max {
-        s.push_str(&format!(" and {} more", names.len() - max));
-    }
-    s
 }
 
 pub fn pip_python_mismatch(ctx: &CheckCtx) -> Vec<Hit> {
@@ -193,7 +181,7 @@ pub fn python_env_vars(ctx: &CheckCtx) -> Vec<Hit> {
         out.push(Hit {
             message: format!(
                 "`PYTHONPATH` is set ({}); its entries come before the standard library's site-packages in every one of the {n} interpreter(s) found, so modules there shadow what is installed in any environment",
-                list_some(&entries, 4)
+                list_some(&ticked(&entries), 4)
             ),
             paths: entries.iter().map(|s| s.to_string()).collect(),
             fix: "Unset it unless you rely on it (`unset PYTHONPATH`, and remove it from your shell profile); install the code into the environment instead (`python -m pip install -e <dir>`)".into(),
@@ -352,10 +340,16 @@ pub fn exec_mismatch(_ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
         let missing: Vec<&str> = stat.iter().filter(|p| !real.contains(p)).copied().collect();
         let mut what = Vec::new();
         if !added.is_empty() {
-            what.push(format!("added at startup: {}", list_some(&added, 4)));
+            what.push(format!(
+                "added at startup: {}",
+                list_some(&ticked(&added), 4)
+            ));
         }
         if !missing.is_empty() {
-            what.push(format!("expected but absent: {}", list_some(&missing, 4)));
+            what.push(format!(
+                "expected but absent: {}",
+                list_some(&ticked(&missing), 4)
+            ));
         }
         if what.is_empty() {
             what.push("same entries in another order".into());

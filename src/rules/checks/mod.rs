@@ -179,6 +179,25 @@ pub static KINDS: &[(&str, Kind)] = &[
     ),
 ];
 
+/// "`a`, `b`, `c` and 3 more": the first `max` items, then a count.
+pub(crate) fn list_some<S: AsRef<str>>(items: &[S], max: usize) -> String {
+    let mut s = items
+        .iter()
+        .take(max)
+        .map(|i| i.as_ref())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if items.len() > max {
+        s.push_str(&format!(" and {} more", items.len() - max));
+    }
+    s
+}
+
+/// Names in backticks, for [`list_some`].
+pub(crate) fn ticked<S: AsRef<str>>(items: &[S]) -> Vec<String> {
+    items.iter().map(|i| format!("`{}`", i.as_ref())).collect()
+}
+
 pub fn lookup(name: &str) -> Option<Kind> {
     KINDS.iter().find(|(n, _)| *n == name).map(|(_, k)| *k)
 }

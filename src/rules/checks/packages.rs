@@ -4,6 +4,7 @@
 //! judged for each one with its own order and its own markers.
 
 use super::environment::describe;
+use super::list_some;
 use crate::rules::{CheckCtx, Hit, Severity};
 use crate::snapshot::{
     DistFormat, Distribution, Interpreter, ModuleKind, Origin, SiteDir, Snapshot, SysPathEntry,
@@ -119,19 +120,6 @@ fn params_strs(ctx: &CheckCtx, key: &str) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-fn list_some(items: &[String], max: usize) -> String {
-    let mut s = items
-        .iter()
-        .take(max)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(", ");
-    if items.len() > max {
-        s.push_str(&format!(" and {} more", items.len() - max));
-    }
-    s
 }
 
 fn file_name(p: &str) -> &str {
@@ -401,10 +389,10 @@ fn find_dist<'a>(dir: &'a SiteDir, path: &str) -> Option<&'a Distribution> {
     dir.distributions.iter().find(|d| d.path == path)
 }
 
-fn is_tf_variant(variants: &[String], d: &Distribution) -> bool {
+fn is_tf_variant(d: &Distribution) -> bool {
     d.normalized
         .as_deref()
-        .is_some_and(|n| variants.iter().any(|v| v == n))
+        .is_some_and(|n| crate::knowledge::tensorflow().is_variant(n))
 }
 
 /// In a conda env whose records were read: the distribution is conda's
@@ -417,7 +405,6 @@ fn conda_owned(it: &Interpreter, d: &Distribution) -> bool {
 }
 
 pub fn overlapping_distributions(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
-    let left_to_tf = params_strs(ctx, "left_to_tensorflow_variants_mixed");
     let py = python_cmd(it);
     let mut out = Vec::new();
     for l in layers(ctx.snapshot, it) {
@@ -430,7 +417,7 @@ pub fn overlapping_distributions(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
                 .iter()
                 .filter_map(|p| find_dist(l.dir, p))
                 .collect();
-            if dists.len() < 2 || dists.iter().all(|d| is_tf_variant(&left_to_tf, d)) {
+            if dists.len() < 2 || dists.iter().all(|d| is_tf_variant(d)) {
                 continue;
             }
             // pip over a conda package is `pip-overrides-conda`: its fix goes
@@ -466,26 +453,6 @@ pub fn overlapping_distributions(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
 }
 
 pub fn tensorflow_variants_mixed(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
-    // Shim pairs: `tensorflow` is a thin package over `tensorflow-intel`
-    // (Windows, 2.10-2.18) and `tensorflow-cpu-aws` (Linux aarch64); from
-    // 2.13 `tensorflow-macos` is a thin package over `tensorflow`.
-    let shims: Vec<Vec<String>> = ctx
-        .rule
-        .params
-        .get("shim_pairs")
-        .and_then(|v| v.as_array())
-        .map(|a| {
-            a.iter()
-                .filter_map(|p| p.as_array())
-                .map(|p| {
-                    p.iter()
-                        .filter_map(|s| s.as_str().map(str::to_string))
-                        .collect()
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let variants = params_strs(ctx, "variants");
     let py = python_cmd(it);
     let mut out = Vec::new();
     for l in layers(ctx.snapshot, it) {
@@ -493,7 +460,7 @@ pub fn tensorflow_variants_mixed(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
             .dir
             .distributions
             .iter()
-            .filter(|d| is_tf_variant(&variants, d))
+            .filter(|d| is_tf_variant(d))
             .collect();
         let mut names: Vec<&str> = tf.iter().filter_map(|d| d.normalized.as_deref()).collect();
         names.sort();
@@ -502,10 +469,8 @@ pub fn tensorflow_variants_mixed(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
             continue;
         }
         let same_version = tf.windows(2).all(|w| w[0].version == w[1].version);
-        let is_shim_pair = names.len() == 2
-            && shims.iter().any(|p| {
-                p.len() == 2 && names.contains(&p[0].as_str()) && names.contains(&p[1].as_str())
-            });
+        let is_shim_pair =
+            names.len() == 2 && crate::knowledge::tensorflow().is_shim_pair(names[0], names[1]);
         if same_version && is_shim_pair {
             continue;
         }

@@ -52,13 +52,7 @@ pub fn requirements_drift(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
     if ctx.requirements.is_empty() {
         return Vec::new();
     }
-    let tensorflow: Vec<&str> = ctx
-        .rule
-        .params
-        .get("tensorflow")
-        .and_then(|v| v.as_array())
-        .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
-        .unwrap_or_default();
+    let tf = crate::knowledge::tensorflow();
     let env = marker_env(ctx.snapshot, it);
     let layers = layers(ctx.snapshot, it);
     let inst = installed(&layers);
@@ -109,7 +103,7 @@ pub fn requirements_drift(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
                 }
             }
         }
-        if tensorflow.contains(&name.as_str()) && !pinned(r) {
+        if tf.is_variant(name.as_str()) && !pinned(r) {
             let pin = match installed.and_then(|d| d.version.as_deref()) {
                 Some(v) => format!("{name}=={v}"),
                 None => format!("{name}==X.Y.Z"),
