@@ -140,7 +140,24 @@ fn check(out: &mut impl Write, opts: &Options, a: &CheckArgs) -> Result<u8, Erro
     };
     match a.format {
         CheckFormat::Json => render::json::check(out, &findings, &summary)?,
-        CheckFormat::Text => render::text::check(out, &snap, &selection, &findings, &summary)?,
+        CheckFormat::Text => {
+            render::text::check(out, &snap, &selection, &findings, &summary)?;
+            // In a project whose `.venv` is not active, what was checked is
+            // the PATH python; say so, and how to check the venv instead.
+            if a.python.is_none() && !a.all {
+                for (i, it) in snap.interpreters.iter().enumerate() {
+                    if it.sources.iter().any(|s| s == "project .venv")
+                        && !selection.targets.contains(&i)
+                    {
+                        writeln!(
+                            out,
+                            "Not checked: the project venv `{}` (not active); `envdoctor check --python {}` checks it",
+                            it.prefix, it.prefix
+                        )?;
+                    }
+                }
+            }
+        }
         CheckFormat::Sarif => render::sarif::check(out, &run)?,
         CheckFormat::Github => render::github::check(out, &run)?,
         CheckFormat::Junit => render::junit::check(out, &run)?,

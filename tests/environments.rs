@@ -553,3 +553,32 @@ fn color_follows_the_flag_and_no_color() {
     let off = sb.run(&["check", "--color", "never"]);
     assert!(!String::from_utf8_lossy(&off.stdout).contains('\u{1b}'));
 }
+
+#[test]
+fn an_inactive_project_venv_is_named_not_silently_skipped() {
+    let sb = Sandbox::new();
+    let venv = sb.path(".venv");
+    make_venv(&python("3.12"), &venv, &[]);
+    // Not activated: check looks at python3 on PATH, and says which venv it skipped.
+    let out = sb.run(&["check"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!(
+            "Not checked: the project venv `{}`",
+            venv.display()
+        )),
+        "{text}"
+    );
+    // Machine formats keep to the contract: no extra lines.
+    let (v, _) = sb.json(&["check"]);
+    assert!(!v.to_string().contains("Not checked"));
+    // Activated: it is what is checked, and no hint.
+    let mut sb = sb;
+    sb.set_env("VIRTUAL_ENV", venv.display().to_string());
+    let out = sb.run(&["check"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !text.contains("Not checked") && text.contains(&format!("Checking {}", venv.display())),
+        "{text}"
+    );
+}

@@ -280,6 +280,21 @@ fn metadata_version_differs_from_what_import_loads() {
         msg(f).contains("`pip show tensorflow` says 2.15.0") && msg(f).contains("loads 2.10.0"),
         "{f:#}"
     );
+    // The fix removes every variant writing `tensorflow/`, not just one.
+    assert!(
+        f["fix"]
+            .as_str()
+            .unwrap()
+            .contains("uninstall -y tensorflow tensorflow-gpu"),
+        "{f:#}"
+    );
+    // `why` shows what the imported files say, for the ticket.
+    let why = e.sb.run(&["why", "tensorflow"]);
+    let why = String::from_utf8_lossy(&why.stdout);
+    assert!(
+        why.contains("[imported]") && why.contains("its own files say 2.10.0"),
+        "{why}"
+    );
 
     // An old NumPy checkout on PYTHONPATH wins over the installed 1.26.4.
     let mut e = Env::new("3.10");

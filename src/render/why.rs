@@ -75,9 +75,14 @@ pub fn text(out: &mut impl Write, r: &WhyReport) -> io::Result<()> {
             )?;
             shown = Some(&c.name);
         }
+        let own = c
+            .own_version
+            .as_deref()
+            .map(|v| format!("; its own files say {v}"))
+            .unwrap_or_default();
         writeln!(
             out,
-            "  {} #{} {} ({})",
+            "  {} #{} {} ({}{own})",
             status(c.status),
             c.position,
             c.path,

@@ -40,6 +40,10 @@ pub struct WhyCopy {
     pub pth: Option<String>,
     /// Owning distributions: name, version, installer.
     pub distributions: Vec<DistRef>,
+    /// The version the package's own files carry (TensorFlow's `version.h`,
+    /// NumPy's `version.py`): what `__version__` will say after import.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub own_version: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -63,6 +67,18 @@ pub struct WhyDist {
     pub dist: DistRef,
     /// The top-level import names it owns.
     pub provides: Vec<String>,
+}
+
+/// The version in the package's own version file, for the projects
+/// rules/knowledge/version-files.toml knows.
+fn own_version(dir: &crate::snapshot::SiteDir, import: &str) -> Option<String> {
+    let f = crate::knowledge::version_files()
+        .iter()
+        .find(|f| f.import == import)?;
+    dir.own_versions
+        .iter()
+        .find(|o| o.project == f.project)
+        .and_then(|o| o.version.clone())
 }
 
 fn dist_ref(d: &crate::snapshot::Distribution) -> DistRef {
@@ -151,6 +167,7 @@ pub fn why(snap: &Snapshot, it: &Interpreter, name: &str) -> WhyReport {
                 origin: l.entry.origin.describe().to_string(),
                 pth: l.entry.pth.clone(),
                 distributions: c.owners.iter().map(|d| dist_ref(d)).collect(),
+                own_version: own_version(l.dir, n),
             });
         }
     }

@@ -540,6 +540,15 @@ pub fn metadata_version_mismatch(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
         if meta_v == own_v || meta_v.release() == own_v.release() {
             continue;
         }
+        // Every distribution writing this package must go, or the next
+        // install lands on top of the same mix.
+        let mut remove: Vec<&str> = e
+            .installed
+            .keys()
+            .filter(|n| **n == f.project.as_str() || (f.project == "tensorflow" && k.is_variant(n)))
+            .copied()
+            .collect();
+        remove.dedup();
         out.push(Hit {
             message: format!(
                 "`pip show {name}` says {meta_v} (`{}`), but `import {}` loads {own_v} from `{}` (`{}`): the files on disk are not the release pip recorded, so upgrades, `pip check` and bug reports all describe the wrong version",
@@ -550,7 +559,8 @@ pub fn metadata_version_mismatch(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
             ),
             paths: vec![d.path.clone(), own.path.clone()],
             fix: format!(
-                "Reinstall it cleanly: `{py} -m pip uninstall -y {name} && {py} -m pip install --no-cache-dir {name}=={meta_v}` (uninstall every copy `envdoctor why {}` lists first)",
+                "Reinstall it cleanly: `{py} -m pip uninstall -y {} && {py} -m pip install --no-cache-dir {name}=={meta_v}`, after removing any other copy `envdoctor why {}` lists",
+                remove.join(" "),
                 f.import
             ),
             severity: Some(Severity::Error),
