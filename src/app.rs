@@ -34,6 +34,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<u8, Error> {
         python: None,
         skip_site_packages: false,
         requested_only: false,
+        rule_facts_only: false,
     };
     if opts.exec && opts.root.is_some() {
         return Err(Error::Usage(
@@ -125,6 +126,7 @@ fn check(out: &mut impl Write, opts: &Options, a: &CheckArgs) -> Result<u8, Erro
         // with hundreds of environments.
         let mut opts = opts.clone();
         opts.python = a.python.clone();
+        opts.rule_facts_only = true;
         probe::read_site_packages(&opts, &mut snap, &selection.targets)?;
     }
     let (findings, suppressed, summary) = evaluate(&config, &snap, &selection);

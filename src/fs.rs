@@ -177,11 +177,7 @@ impl Fs {
     /// file in Latin-1 still yields its ASCII keys). The flag says whether it
     /// was cut.
     pub fn read_text_limited(&self, p: &Path, max: u64) -> io::Result<(String, bool)> {
-        let bytes = self.read_head(p, max + 1)?;
-        let truncated = bytes.len() as u64 > max;
-        let bytes = &bytes[..bytes.len().min(max as usize)];
-        let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-        Ok((String::from_utf8_lossy(bytes).into_owned(), truncated))
+        Ok(decode_text(&self.read_head(p, max + 1)?, max))
     }
 
     pub fn read_text(&self, p: &Path) -> io::Result<String> {
@@ -207,6 +203,16 @@ impl Fs {
         names.sort();
         Ok(names)
     }
+}
+
+/// What [`Fs::read_text_limited`] makes of the first `max + 1` bytes of a
+/// file: at most `max` of them, BOM dropped, decoded leniently, and whether
+/// the file went on.
+pub fn decode_text(bytes: &[u8], max: u64) -> (String, bool) {
+    let truncated = bytes.len() as u64 > max;
+    let bytes = &bytes[..bytes.len().min(max as usize)];
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    (String::from_utf8_lossy(bytes).into_owned(), truncated)
 }
 
 /// Up to the last `max` bytes of a regular file given by its host path, for
@@ -272,6 +278,141 @@ impl Fs {
         }
         out.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(out)
+    }
+}
+
+/// A directory held open. Its entries are listed once and its plain files
+/// opened relative to it: the kernel then walks one name per open instead of
+/// the whole path, which is most of the cost of a site-packages scan (tens
+/// of thousands of small files under long paths). No symlink is followed
+/// through a handle: callers read symlinked entries by path, through [`Fs`],
+/// which keeps them inside the root.
+pub struct OpenDir {
+    dir: rustix::fs::Dir,
+}
+
+const DIR_FLAGS: rustix::fs::OFlags = rustix::fs::OFlags::RDONLY
+    .union(rustix::fs::OFlags::DIRECTORY)
+    .union(rustix::fs::OFlags::CLOEXEC)
+    .union(rustix::fs::OFlags::NOCTTY);
+
+impl Fs {
+    /// Opens a directory (symlinks in `p` resolved inside the root, as
+    /// [`Fs::metadata`] does).
+    pub fn open_dir(&self, p: &Path) -> io::Result<OpenDir> {
+        let host = if self.is_host_root() {
+            p.to_path_buf()
+        } else {
+            self.host(&self.canonicalize(p)?)
+        };
+        let fd = rustix::fs::open(host.as_path(), DIR_FLAGS, rustix::fs::Mode::empty())?;
+        Ok(OpenDir {
+            dir: rustix::fs::Dir::new(fd)?,
+        })
+    }
+}
+
+impl OpenDir {
+    fn fd(&self) -> io::Result<rustix::fd::BorrowedFd<'_>> {
+        Ok(self.dir.fd()?)
+    }
+
+    /// The entries with their types as the listing gives them, sorted, cut
+    /// at [`MAX_DIR_ENTRIES`] (as [`Fs::read_dir_typed`]). Reads the handle's
+    /// listing once: call it once per handle.
+    pub fn list_typed(&mut self) -> io::Result<Vec<(OsString, EntryType)>> {
+        use std::os::unix::ffi::OsStrExt;
+        let mut out = Vec::new();
+        while let Some(entry) = self.dir.read() {
+            let entry = entry?;
+            let name = entry.file_name().to_bytes();
+            if name == b"." || name == b".." {
+                continue;
+            }
+            let t = match entry.file_type() {
+                rustix::fs::FileType::Symlink => EntryType::Symlink,
+                rustix::fs::FileType::Directory => EntryType::Dir,
+                rustix::fs::FileType::RegularFile => EntryType::File,
+                // A filesystem that leaves the type out (DT_UNKNOWN): ask.
+                rustix::fs::FileType::Unknown => {
+                    match rustix::fs::statat(
+                        self.fd()?,
+                        entry.file_name(),
+                        rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
+                    ) {
+                        Ok(st) => match rustix::fs::FileType::from_raw_mode(st.st_mode) {
+                            rustix::fs::FileType::Symlink => EntryType::Symlink,
+                            rustix::fs::FileType::Directory => EntryType::Dir,
+                            rustix::fs::FileType::RegularFile => EntryType::File,
+                            _ => EntryType::Other,
+                        },
+                        Err(_) => continue,
+                    }
+                }
+                _ => EntryType::Other,
+            };
+            out.push((std::ffi::OsStr::from_bytes(name).to_os_string(), t));
+            if out.len() >= MAX_DIR_ENTRIES {
+                break;
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+
+    /// Up to `max` bytes of the regular file `rel` (relative to this
+    /// directory), as [`Fs::read_head`] reads a path. A symlink as the last
+    /// component is refused (`ELOOP`): read those by path.
+    pub fn read_head(&self, rel: &Path, max: u64) -> io::Result<Vec<u8>> {
+        use rustix::fs::OFlags;
+        let fd = rustix::fs::openat(
+            self.fd()?,
+            rel,
+            OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )?;
+        let f = File::from(fd);
+        let meta = f.metadata()?;
+        if !meta.is_file() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                if meta.is_dir() {
+                    "is a directory"
+                } else {
+                    "not a regular file (FIFO, socket or device)"
+                },
+            ));
+        }
+        let len = meta.len();
+        let mut buf = Vec::with_capacity(len.min(max) as usize + 1);
+        let limit = if len > 0 { len.min(max) } else { max };
+        f.take(limit).read_to_end(&mut buf)?;
+        Ok(buf)
+    }
+
+    /// What `rel` (relative to this directory) is, the last component not
+    /// followed.
+    pub fn entry_type(&self, rel: &Path) -> io::Result<EntryType> {
+        let st = rustix::fs::statat(self.fd()?, rel, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)?;
+        Ok(match rustix::fs::FileType::from_raw_mode(st.st_mode) {
+            rustix::fs::FileType::Symlink => EntryType::Symlink,
+            rustix::fs::FileType::Directory => EntryType::Dir,
+            rustix::fs::FileType::RegularFile => EntryType::File,
+            _ => EntryType::Other,
+        })
+    }
+
+    /// Whether the plain directory `name/` holds a regular file `file`
+    /// (following a symlinked `file`, as [`Fs::is_file`] does on the host
+    /// root; callers use it only there).
+    pub fn has_file_in(&self, name: &std::ffi::OsStr, file: &str) -> bool {
+        let mut rel = PathBuf::from(name);
+        rel.push(file);
+        let Ok(fd) = self.dir.fd() else {
+            return false;
+        };
+        rustix::fs::statat(fd, rel.as_path(), rustix::fs::AtFlags::empty())
+            .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode).is_file())
     }
 }
 

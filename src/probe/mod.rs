@@ -89,6 +89,10 @@ pub struct Options {
     pub skip_site_packages: bool,
     /// Discover only `python` (`check --python`, `why --python`).
     pub requested_only: bool,
+    /// Read only the distribution facts some rule reads (`check`, whose
+    /// snapshot is never shown): no WHEEL tags, no REQUESTED marker. A rule
+    /// that comes to need one of them must drop it from this list.
+    pub rule_facts_only: bool,
 }
 
 /// What every probe reads from: the filesystem view, the environment it
@@ -101,6 +105,8 @@ pub struct Ctx {
     pub cwd: PathBuf,
     pub user: User,
     pub exec: bool,
+    /// See [`Options::rule_facts_only`].
+    pub rule_facts_only: bool,
     notes: Mutex<Vec<Note>>,
 }
 
@@ -158,6 +164,7 @@ impl Ctx {
             cwd,
             user,
             exec: opts.exec && host_root,
+            rule_facts_only: opts.rule_facts_only,
             notes: Mutex::new(Vec::new()),
         })
     }

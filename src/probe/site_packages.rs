@@ -8,7 +8,7 @@
 //! `import` line is counted, an `__editable__` finder is read as text.
 
 use super::Ctx;
-use crate::fs::{display, EntryType};
+use crate::fs::{display, EntryType, OpenDir};
 use crate::redact;
 use crate::snapshot::{
     DistFormat, Distribution, Editable, Interpreter, Module, ModuleKind, Origin, PthDir, PthFile,
@@ -72,7 +72,9 @@ pub fn probe(
 
 /// What one directory entry is.
 enum Entry {
-    Dist(PathBuf, DistFormat),
+    /// The flag: a plain directory (not reached through a symlink), which
+    /// can be opened relative to the site dir.
+    Dist(PathBuf, DistFormat, bool),
     Pth(PathBuf),
     Leftover(String),
     Module(Module),
@@ -87,7 +89,10 @@ pub fn read_site_dir(ctx: &Ctx, dir: &Path) -> SiteDir {
         // A zipped egg or a file on PYTHONPATH: zipimport territory, not a site dir.
         return out;
     }
-    let names = match ctx.fs.read_dir_typed(dir) {
+    // Held open: the metadata dirs inside are opened relative to it.
+    let mut handle = ctx.fs.open_dir(dir).ok();
+    let listed = handle.as_mut().and_then(|h| h.list_typed().ok());
+    let names = match listed.map_or_else(|| ctx.fs.read_dir_typed(dir), Ok) {
         Ok(n) => n,
         Err(e) => {
             out.error = Some(format!("cannot list: {e}"));
@@ -100,12 +105,12 @@ pub fn read_site_dir(ctx: &Ctx, dir: &Path) -> SiteDir {
     if dir.extension().is_some_and(|e| e == "egg") {
         let info = dir.join("EGG-INFO");
         if ctx.fs.is_dir(&info) {
-            entries.push(Entry::Dist(info, DistFormat::Egg));
+            entries.push(Entry::Dist(info, DistFormat::Egg, false));
         }
     }
     let classified: Vec<Option<Entry>> = names
         .par_iter()
-        .map(|(name, t)| classify(ctx, dir, name, *t))
+        .map(|(name, t)| classify(ctx, dir, handle.as_ref(), name, *t))
         .collect();
     for ((name, _), e) in names.iter().zip(classified) {
         if name.to_str().is_none() {
@@ -124,7 +129,7 @@ pub fn read_site_dir(ctx: &Ctx, dir: &Path) -> SiteDir {
     let mut dist_paths = Vec::new();
     for e in entries {
         match e {
-            Entry::Dist(p, f) => dist_paths.push((p, f)),
+            Entry::Dist(p, f, plain) => dist_paths.push((p, f, plain)),
             Entry::Pth(p) => out.pth_files.push(read_pth(ctx, dir, &p)),
             Entry::Leftover(n) => out.leftovers.push(n),
             Entry::Module(m) => out.modules.push(m),
@@ -132,7 +137,7 @@ pub fn read_site_dir(ctx: &Ctx, dir: &Path) -> SiteDir {
     }
     let read: Vec<(Distribution, Vec<String>)> = dist_paths
         .par_iter()
-        .map(|(p, f)| read_distribution(ctx, dir, p, *f))
+        .map(|(p, f, plain)| read_distribution(ctx, dir, p, *f, handle.as_ref().filter(|_| *plain)))
         .collect();
     let mut files_of = Vec::with_capacity(read.len());
     for (d, files) in read {
@@ -145,7 +150,13 @@ pub fn read_site_dir(ctx: &Ctx, dir: &Path) -> SiteDir {
     out
 }
 
-fn classify(ctx: &Ctx, dir: &Path, name: &OsString, t: EntryType) -> Option<Entry> {
+fn classify(
+    ctx: &Ctx,
+    dir: &Path,
+    handle: Option<&OpenDir>,
+    name: &OsString,
+    t: EntryType,
+) -> Option<Entry> {
     let n = name.to_str()?;
     let path = dir.join(name);
     if n.starts_with('~') {
@@ -157,6 +168,7 @@ fn classify(ctx: &Ctx, dir: &Path, name: &OsString, t: EntryType) -> Option<Entr
     if n.ends_with(".pth") {
         return Some(Entry::Pth(path));
     }
+    let plain_dir = t == EntryType::Dir;
     // Only symlinks need a stat: the listing says what everything else is.
     let t = match t {
         EntryType::Symlink => match ctx.fs.metadata(&path) {
@@ -173,7 +185,7 @@ fn classify(ctx: &Ctx, dir: &Path, name: &OsString, t: EntryType) -> Option<Entr
     let is_dir = t == EntryType::Dir;
     let is_file = t == EntryType::File;
     if n.ends_with(".dist-info") && is_dir {
-        return Some(Entry::Dist(path, DistFormat::DistInfo));
+        return Some(Entry::Dist(path, DistFormat::DistInfo, plain_dir));
     }
     if n.ends_with(".egg-info") {
         return Some(Entry::Dist(
@@ -183,19 +195,24 @@ fn classify(ctx: &Ctx, dir: &Path, name: &OsString, t: EntryType) -> Option<Entr
             } else {
                 DistFormat::EggInfoFile
             },
+            false,
         ));
     }
     if n.ends_with(".egg-link") && is_file {
-        return Some(Entry::Dist(path, DistFormat::EggLink));
+        return Some(Entry::Dist(path, DistFormat::EggLink, false));
     }
     if is_dir {
         if !is_identifier(n) {
             return None;
         }
-        let has_init = ["__init__.py", "__init__.pyc"]
-            .iter()
-            .any(|i| ctx.fs.is_file(&path.join(i)))
-            || has_extension_init(ctx, &path);
+        // On the host root a stat relative to the open site dir follows
+        // links as `is_file` does; inside `--root` links need `Fs`.
+        let is_init = |i: &&str| match handle {
+            Some(h) if plain_dir && ctx.fs.is_host_root() => h.has_file_in(name, i),
+            _ => ctx.fs.is_file(&path.join(i)),
+        };
+        let has_init =
+            ["__init__.py", "__init__.pyc"].iter().any(is_init) || has_extension_init(ctx, &path);
         return Some(Entry::Module(Module {
             name: n.to_string(),
             kind: if has_init {
@@ -294,6 +311,62 @@ fn read_pth(ctx: &Ctx, dir: &Path, pth: &Path) -> PthFile {
     out
 }
 
+/// The files of one metadata directory. When it is a plain directory of an
+/// open site dir, its files are opened relative to that (the kernel walks two
+/// names, not the whole path, and no handle per distribution is needed). A
+/// symlinked file, or a directory without that handle, is read by path
+/// through [`Fs`](crate::fs::Fs), which keeps links inside the root.
+struct Files<'a> {
+    ctx: &'a Ctx,
+    dir: &'a Path,
+    /// The open site dir and this directory's name in it.
+    rel: Option<(&'a OpenDir, &'a std::ffi::OsStr)>,
+}
+
+impl<'a> Files<'a> {
+    fn by_path(ctx: &'a Ctx, dir: &'a Path) -> Self {
+        Files {
+            ctx,
+            dir,
+            rel: None,
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    fn read_head(&self, name: &str, max: u64) -> std::io::Result<Vec<u8>> {
+        if let Some((site, sub)) = self.rel {
+            match site.read_head(&Path::new(sub).join(name), max) {
+                Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {}
+                r => return r,
+            }
+        }
+        self.ctx.fs.read_head(&self.path(name), max)
+    }
+
+    fn read_text(&self, name: &str, max: u64) -> std::io::Result<String> {
+        Ok(crate::fs::decode_text(&self.read_head(name, max + 1)?, max).0)
+    }
+
+    fn read_small(&self, name: &str) -> Option<String> {
+        self.read_text(name, MAX_SMALL).ok()
+    }
+
+    fn exists(&self, name: &str) -> bool {
+        if let Some((site, sub)) = self.rel {
+            match site.entry_type(&Path::new(sub).join(name)) {
+                Ok(EntryType::Symlink) => {}
+                Ok(_) => return true,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return false,
+                Err(_) => {}
+            }
+        }
+        self.ctx.fs.exists(&self.path(name))
+    }
+}
+
 /// Reads one distribution; also returns the files its RECORD lists (relative
 /// to the site dir, bytecode left out) for overlap detection.
 fn read_distribution(
@@ -301,6 +374,7 @@ fn read_distribution(
     site: &Path,
     path: &Path,
     format: DistFormat,
+    site_handle: Option<&OpenDir>,
 ) -> (Distribution, Vec<String>) {
     let mut d = Distribution {
         path: display(path),
@@ -315,40 +389,49 @@ fn read_distribution(
     let mut files = Vec::new();
     match format {
         DistFormat::DistInfo => {
-            // No listing: each file is opened directly and a missing one
-            // is just absent (fewer system calls per distribution).
-            read_metadata(ctx, &path.join("METADATA"), &mut d);
-            let rec = path.join("RECORD");
-            if read_record(ctx, &rec, None, &mut d, &mut files) {
-                d.record_file = Some(display(&rec));
+            // A plain dist-info is read relative to the open site dir; a
+            // symlinked one by path (resolved inside the root).
+            let di = Files {
+                ctx,
+                dir: path,
+                rel: site_handle.zip(path.file_name()),
+            };
+            read_metadata(&di, "METADATA", &mut d);
+            if read_record(&di, "RECORD", None, &mut d, &mut files) {
+                d.record_file = Some(display(&di.path("RECORD")));
             }
-            d.installer = read_small(ctx, &path.join("INSTALLER"))
+            d.installer = di
+                .read_small("INSTALLER")
                 .map(|s| s.trim().to_string())
                 .filter(|s| !s.is_empty());
-            d.requested = ctx.fs.exists(&path.join("REQUESTED"));
-            read_direct_url(ctx, &path.join("direct_url.json"), &mut d);
-            if let Some(t) = read_small(ctx, &path.join("WHEEL")) {
-                d.wheel_tags = t
-                    .lines()
-                    .filter_map(|l| l.strip_prefix("Tag:"))
-                    .map(|t| t.trim().to_string())
-                    .collect();
+            read_direct_url(&di, "direct_url.json", &mut d);
+            // Facts for `scan` and `why`; no rule reads them.
+            if !ctx.rule_facts_only {
+                d.requested = di.exists("REQUESTED");
+                if let Some(t) = di.read_small("WHEEL") {
+                    d.wheel_tags = t
+                        .lines()
+                        .filter_map(|l| l.strip_prefix("Tag:"))
+                        .map(|t| t.trim().to_string())
+                        .collect();
+                }
             }
             if d.top_level.is_empty() {
-                d.top_level = top_level_txt(ctx, &path.join("top_level.txt"));
+                d.top_level = top_level_txt(di.read_small("top_level.txt"));
             }
         }
         DistFormat::EggInfo | DistFormat::Egg => {
+            let di = Files::by_path(ctx, path);
             let pkg_info = path.join("PKG-INFO");
             if ctx.fs.is_file(&pkg_info) {
-                read_metadata(ctx, &pkg_info, &mut d);
+                read_metadata(&di, "PKG-INFO", &mut d);
             } else {
                 d.problems.push("no PKG-INFO file".into());
             }
             let installed = path.join("installed-files.txt");
             if ctx.fs.is_file(&installed) {
                 d.record_file = Some(display(&installed));
-                read_record(ctx, &installed, Some(path), &mut d, &mut files);
+                read_record(&di, "installed-files.txt", Some(path), &mut d, &mut files);
             }
             let requires = path.join("requires.txt");
             if ctx.fs.is_file(&requires) {
@@ -357,13 +440,20 @@ fn read_distribution(
                 }
             }
             if d.top_level.is_empty() {
-                d.top_level = top_level_txt(ctx, &path.join("top_level.txt"));
+                d.top_level = top_level_txt(read_small(ctx, &path.join("top_level.txt")));
             }
             if let Some(i) = read_small(ctx, &path.join("INSTALLER")) {
                 d.installer = Some(i.trim().to_string()).filter(|s| !s.is_empty());
             }
         }
-        DistFormat::EggInfoFile => read_metadata(ctx, path, &mut d),
+        DistFormat::EggInfoFile => {
+            let parent = path.parent().unwrap_or(Path::new(""));
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            read_metadata(&Files::by_path(ctx, parent), &name, &mut d);
+        }
         DistFormat::EggLink => read_egg_link(ctx, site, path, &mut d),
     }
     if d.name.is_none() {
@@ -412,8 +502,8 @@ fn read_small(ctx: &Ctx, p: &Path) -> Option<String> {
     ctx.fs.read_text_limited(p, MAX_SMALL).ok().map(|(t, _)| t)
 }
 
-fn top_level_txt(ctx: &Ctx, p: &Path) -> Vec<String> {
-    let Some(t) = read_small(ctx, p) else {
+fn top_level_txt(text: Option<String>) -> Vec<String> {
+    let Some(t) = text else {
         return Vec::new();
     };
     let mut v: Vec<String> = t
@@ -427,14 +517,11 @@ fn top_level_txt(ctx: &Ctx, p: &Path) -> Vec<String> {
 }
 
 /// Core metadata: RFC 822 headers up to the first blank line.
-fn read_metadata(ctx: &Ctx, p: &Path, d: &mut Distribution) {
-    let fname = p
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+fn read_metadata(files: &Files, fname: &str, d: &mut Distribution) {
+    let p = &files.path(fname);
     // The headers are nearly always in the first few KiB; the long
     // description after them is not needed.
-    let mut bytes = match ctx.fs.read_head(p, METADATA_FIRST) {
+    let mut bytes = match files.read_head(fname, METADATA_FIRST) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             d.problems.push(format!("no {fname} file"));
@@ -448,7 +535,7 @@ fn read_metadata(ctx: &Ctx, p: &Path, d: &mut Distribution) {
     };
     d.metadata_file = Some(display(p));
     if bytes.len() as u64 == METADATA_FIRST && !has_blank_line(&bytes) {
-        match ctx.fs.read_head(p, MAX_METADATA) {
+        match files.read_head(fname, MAX_METADATA) {
             Ok(b) => bytes = b,
             Err(e) => {
                 d.problems.push(format!("cannot read {fname}: {e}"));
@@ -542,17 +629,13 @@ fn has_blank_line(b: &[u8]) -> bool {
 /// RECORD (CSV: path,hash,size) or `installed-files.txt` (one path a line,
 /// relative to the egg-info dir when `relative_to` is set).
 fn read_record(
-    ctx: &Ctx,
-    p: &Path,
+    src: &Files,
+    fname: &str,
     relative_to: Option<&Path>,
     d: &mut Distribution,
     files: &mut Vec<String>,
 ) -> bool {
-    let fname = p
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let bytes = match ctx.fs.read_head(p, MAX_RECORD + 1) {
+    let bytes = match src.read_head(fname, MAX_RECORD + 1) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             d.problems.push(format!("no {fname} file"));
@@ -680,9 +763,11 @@ pub fn requires_txt(text: &str) -> Vec<String> {
     out
 }
 
-fn read_direct_url(ctx: &Ctx, p: &Path, d: &mut Distribution) {
-    let text = match ctx.fs.read_text_limited(p, MAX_SMALL) {
-        Ok((t, _)) => t,
+fn read_direct_url(files: &Files, name: &str, d: &mut Distribution) {
+    let ctx = files.ctx;
+    let p = &files.path(name);
+    let text = match files.read_text(name, MAX_SMALL) {
+        Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
         Err(e) => {
             d.problems.push(format!("cannot read direct_url.json: {e}"));
@@ -761,9 +846,9 @@ fn read_egg_link(ctx: &Ctx, site: &Path, p: &Path, d: &mut Distribution) {
         for n in names {
             let Some(n) = n.to_str() else { continue };
             if n.ends_with(".egg-info") {
-                let pkg_info = target.join(n).join("PKG-INFO");
+                let egg_info = target.join(n);
                 let mut tmp = Distribution::default();
-                read_metadata(ctx, &pkg_info, &mut tmp);
+                read_metadata(&Files::by_path(ctx, &egg_info), "PKG-INFO", &mut tmp);
                 if tmp.name.is_some() {
                     d.name = tmp.name;
                     d.version = tmp.version;
