@@ -825,3 +825,175 @@ fn user_site_shadows_a_conda_env() {
         "{v:#}"
     );
 }
+
+/// `check` reads only the distribution facts rules use (no WHEEL, no
+/// REQUESTED) and opens files relative to the site dir; `scan` reads
+/// everything. Judged from a full `scan` snapshot, the same environment must
+/// give exactly the findings the live `check` gave.
+#[test]
+fn live_check_finds_what_a_full_snapshot_finds() {
+    let mut sb = Sandbox::new();
+    let env = venv(&sb, "envs/v", &[]);
+    // So that `scan` finds it too.
+    sb.set_env("WORKON_HOME", sb.path("envs").display().to_string());
+    install(
+        &sb,
+        &env,
+        &[
+            Wheel::new("needs", "1.0")
+                .package("needs")
+                .requires("absent>=1")
+                .requires("dup>=3"),
+            Wheel::new("dup", "2.0").package("dup"),
+            Wheel::new("future", "1.0")
+                .package("future_only")
+                .requires_python(">=3.99"),
+        ],
+        &["--ignore-requires-python", "--no-deps"],
+    );
+    for (name, v) in [
+        ("opencv-python", "4.8.1"),
+        ("opencv-python-headless", "4.9.0"),
+    ] {
+        let w = Wheel::new(name, v)
+            .package("cv2")
+            .file("cv2/version.py", &format!("opencv_version = {v:?}"));
+        install(&sb, &env, &[w], &[]);
+    }
+    copy_dir(
+        &env.site.join("dup-2.0.dist-info"),
+        &env.site.join("dup-1.0.dist-info"),
+    );
+    std::fs::remove_file(env.site.join("dup-1.0.dist-info/RECORD")).unwrap();
+    let py = env.prefix.display().to_string();
+    let (live, _) = sb.json(&["check", "--python", &py]);
+    let scan = sb.run(&["scan", "--format", "json"]);
+    assert!(scan.status.success());
+    let snap = sb.path("snap.json");
+    std::fs::write(&snap, &scan.stdout).unwrap();
+    let snap_s = snap.display().to_string();
+    let (judged, _) = sb.json(&["check", "--snapshot", &snap_s, "--python", &py]);
+    let rules: Vec<&str> = live["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    for r in [
+        "overlapping-distributions",
+        "missing-dependency",
+        "incompatible-dependency",
+        "duplicate-distribution",
+        "broken-distribution-metadata",
+        "requires-python-mismatch",
+    ] {
+        assert!(rules.contains(&r), "no {r} in {rules:?}");
+    }
+    assert_eq!(live["findings"], judged["findings"]);
+    // The snapshot has the facts `check` skips.
+    let v: Value = serde_json::from_slice(&scan.stdout).unwrap();
+    let site = env.site.display().to_string();
+    let dir = v["site_dirs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["path"] == site.as_str())
+        .unwrap();
+    let needs = dir["distributions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "needs")
+        .unwrap();
+    assert!(
+        !needs["wheel_tags"].as_array().unwrap().is_empty(),
+        "{needs:#}"
+    );
+}
+
+/// Under `--root`, a symlinked dist-info and a symlinked METADATA with
+/// absolute targets point into the image: they are read there (by path,
+/// through the root), not through the host's `/`.
+#[test]
+fn symlinked_metadata_in_a_root_is_read_inside_the_root() {
+    let sb = Sandbox::new();
+    let root = sb.path("root");
+    for d in ["usr/bin", "usr/lib/python3.11", "opt/meta"] {
+        std::fs::create_dir_all(root.join(d)).unwrap();
+    }
+    std::fs::write(root.join("usr/bin/python3.11"), "#!/bin/sh\n").unwrap();
+    std::fs::set_permissions(
+        root.join("usr/bin/python3.11"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("python3.11", root.join("usr/bin/python3")).unwrap();
+    std::fs::copy(
+        "/usr/lib/python3.11/site.py",
+        root.join("usr/lib/python3.11/site.py"),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("usr/lib/python3.11/EXTERNALLY-MANAGED"),
+        "[externally-managed]\nError=use apt\n",
+    )
+    .unwrap();
+    let local = root.join("usr/local/lib/python3.11/dist-packages");
+    let wheels = sb.path("wheels");
+    let a = Wheel::new("linkeddir", "1.5")
+        .package("linkeddir")
+        .requires("absent-a")
+        .build(&wheels);
+    let b = Wheel::new("linkedmeta", "2.5")
+        .package("linkedmeta")
+        .requires("absent-b")
+        .build(&wheels);
+    pip_install(
+        &python("3.11"),
+        &[
+            "--target",
+            local.to_str().unwrap(),
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+        ],
+    );
+    // The whole dist-info elsewhere in the image, linked absolutely.
+    std::fs::rename(
+        local.join("linkeddir-1.5.dist-info"),
+        root.join("opt/linkeddir-1.5.dist-info"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(
+        "/opt/linkeddir-1.5.dist-info",
+        local.join("linkeddir-1.5.dist-info"),
+    )
+    .unwrap();
+    // Only METADATA elsewhere, linked absolutely.
+    let meta = local.join("linkedmeta-2.5.dist-info/METADATA");
+    std::fs::rename(&meta, root.join("opt/meta/METADATA")).unwrap();
+    std::os::unix::fs::symlink("/opt/meta/METADATA", &meta).unwrap();
+
+    let root_s = root.display().to_string();
+    let (v, _) = sb.json(&["--root", &root_s, "check", "--python", "/usr/bin/python3"]);
+    let by_rule = |r: &str| -> Vec<String> {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == r)
+            .map(|f| msg(f).to_string())
+            .collect()
+    };
+    assert!(by_rule("broken-distribution-metadata").is_empty(), "{v:#}");
+    // Requires-Dist (METADATA only) and INSTALLER were read through the links.
+    let missing = by_rule("missing-dependency").join("\n");
+    assert!(
+        missing.contains("absent-a") && missing.contains("absent-b"),
+        "{v:#}"
+    );
+    let pip = by_rule("pip-into-system-python").join("\n");
+    assert!(
+        pip.contains("`linkeddir` 1.5") && pip.contains("`linkedmeta` 2.5"),
+        "{pip}"
+    );
+}
