@@ -90,8 +90,10 @@ pub struct Options {
     /// Discover only `python` (`check --python`, `why --python`).
     pub requested_only: bool,
     /// Read only the distribution facts some rule reads (`check`, whose
-    /// snapshot is never shown): no WHEEL tags, no REQUESTED marker. A rule
-    /// that comes to need one of them must drop it from this list.
+    /// snapshot is never shown): no WHEEL tags, no REQUESTED marker, and
+    /// INSTALLER only in the dirs of interpreters whose stdlib carries
+    /// `EXTERNALLY-MANAGED` (pip-into-system-python). A rule that comes to
+    /// need one of them must change this.
     pub rule_facts_only: bool,
 }
 

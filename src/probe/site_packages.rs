@@ -16,7 +16,7 @@ use crate::snapshot::{
 };
 use rayon::prelude::*;
 use regex::Regex;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -43,10 +43,11 @@ pub fn probe(
     interpreters: &[Interpreter],
     targets: &[usize],
 ) -> (Vec<SiteDir>, Vec<String>) {
-    let mut seen = HashSet::new();
-    let mut dirs: Vec<PathBuf> = Vec::new();
+    let mut seen = HashMap::new();
+    let mut dirs: Vec<(PathBuf, bool)> = Vec::new();
     let mut markers = BTreeSet::new();
     for it in targets.iter().filter_map(|&i| interpreters.get(i)) {
+        let mut marked = false;
         for e in &it.sys_path {
             if e.origin == Origin::Stdlib {
                 // The stdlib dir proper (`lib/python3.11`), not the zip or lib-dynload.
@@ -58,15 +59,30 @@ pub fn probe(
                 let marker = p.join("EXTERNALLY-MANAGED");
                 if is_std && e.exists && ctx.fs.is_file(&marker) {
                     markers.insert(display(&marker));
+                    marked = true;
                 }
                 continue;
             }
-            if e.exists && seen.insert(e.path.clone()) {
-                dirs.push(PathBuf::from(&e.path));
+            if e.exists && !seen.contains_key(&e.path) {
+                seen.insert(e.path.clone(), dirs.len());
+                dirs.push((PathBuf::from(&e.path), false));
+            }
+        }
+        if marked {
+            // INSTALLER matters (pip-into-system-python) in every dir of an
+            // interpreter whose stdlib is EXTERNALLY-MANAGED, also the ones
+            // another interpreter listed first.
+            for e in &it.sys_path {
+                if let Some(&i) = seen.get(&e.path) {
+                    dirs[i].1 = true;
+                }
             }
         }
     }
-    let site_dirs = dirs.par_iter().map(|d| read_site_dir(ctx, d)).collect();
+    let site_dirs = dirs
+        .par_iter()
+        .map(|(d, installer)| read_site_dir(ctx, d, *installer || !ctx.rule_facts_only))
+        .collect();
     (site_dirs, markers.into_iter().collect())
 }
 
@@ -80,7 +96,9 @@ enum Entry {
     Module(Module),
 }
 
-pub fn read_site_dir(ctx: &Ctx, dir: &Path) -> SiteDir {
+/// `installer`: read each distribution's INSTALLER (always, unless
+/// [`Ctx::rule_facts_only`]: only pip-into-system-python reads it).
+pub fn read_site_dir(ctx: &Ctx, dir: &Path, installer: bool) -> SiteDir {
     let mut out = SiteDir {
         path: display(dir),
         ..Default::default()
@@ -137,7 +155,16 @@ pub fn read_site_dir(ctx: &Ctx, dir: &Path) -> SiteDir {
     }
     let read: Vec<(Distribution, Vec<String>)> = dist_paths
         .par_iter()
-        .map(|(p, f, plain)| read_distribution(ctx, dir, p, *f, handle.as_ref().filter(|_| *plain)))
+        .map(|(p, f, plain)| {
+            read_distribution(
+                ctx,
+                dir,
+                p,
+                *f,
+                handle.as_ref().filter(|_| *plain),
+                installer,
+            )
+        })
         .collect();
     let mut files_of = Vec::with_capacity(read.len());
     for (d, files) in read {
@@ -375,6 +402,7 @@ fn read_distribution(
     path: &Path,
     format: DistFormat,
     site_handle: Option<&OpenDir>,
+    installer: bool,
 ) -> (Distribution, Vec<String>) {
     let mut d = Distribution {
         path: display(path),
@@ -400,8 +428,9 @@ fn read_distribution(
             if read_record(&di, "RECORD", None, &mut d, &mut files) {
                 d.record_file = Some(display(&di.path("RECORD")));
             }
-            d.installer = di
-                .read_small("INSTALLER")
+            d.installer = installer
+                .then(|| di.read_small("INSTALLER"))
+                .flatten()
                 .map(|s| s.trim().to_string())
                 .filter(|s| !s.is_empty());
             read_direct_url(&di, "direct_url.json", &mut d);
