@@ -581,9 +581,7 @@ fn read_metadata(files: &Files, fname: &str, d: &mut Distribution) {
             .push(format!("{fname} is binary data, not core metadata"));
         return;
     }
-    let head_len = bytes
-        .windows(2)
-        .position(|w| w == b"\n\n")
+    let head_len = memchr::memmem::find(&bytes, b"\n\n")
         .map(|i| i + 2)
         .unwrap_or(bytes.len());
     let text = String::from_utf8_lossy(&bytes[..head_len]);
@@ -652,7 +650,7 @@ fn read_metadata(files: &Files, fname: &str, d: &mut Distribution) {
 }
 
 fn has_blank_line(b: &[u8]) -> bool {
-    b.windows(2).any(|w| w == b"\n\n") || b.windows(4).any(|w| w == b"\r\n\r\n")
+    memchr::memmem::find(b, b"\n\n").is_some() || memchr::memmem::find(b, b"\r\n\r\n").is_some()
 }
 
 /// RECORD (CSV: path,hash,size) or `installed-files.txt` (one path a line,
@@ -684,7 +682,7 @@ fn read_record(
     let egg_prefix = relative_to
         .and_then(|r| r.file_name())
         .map(|n| n.to_string_lossy().into_owned());
-    let mut top = BTreeSet::new();
+    let mut top: BTreeSet<String> = BTreeSet::new();
     for line in text.lines() {
         let raw = if relative_to.is_some() {
             line.trim()
@@ -695,15 +693,25 @@ fn read_record(
             continue;
         }
         d.record_files += 1;
-        let rel: String = match &egg_prefix {
-            Some(egg) => match raw.strip_prefix("../") {
-                Some(r) => r.to_string(),
-                None => format!("{egg}/{raw}"),
-            },
-            None => raw.to_string(),
+        // Wheel RECORDs hold plain relative paths, which `normpath` would
+        // give back unchanged: skip its allocations for those.
+        let rel: std::borrow::Cow<str> = match &egg_prefix {
+            None if is_plain_relative(raw) => raw.into(),
+            Some(egg) => {
+                let joined = match raw.strip_prefix("../") {
+                    Some(r) => r.to_string(),
+                    None => format!("{egg}/{raw}"),
+                };
+                crate::fs::normpath(Path::new(&joined))
+                    .to_string_lossy()
+                    .into_owned()
+                    .into()
+            }
+            None => crate::fs::normpath(Path::new(raw))
+                .to_string_lossy()
+                .into_owned()
+                .into(),
         };
-        let rel = crate::fs::normpath(Path::new(&rel));
-        let rel = rel.to_string_lossy();
         if rel.starts_with("..") || rel.starts_with('/') {
             continue; // scripts and data outside the site dir
         }
@@ -713,7 +721,9 @@ fn read_record(
         let first = rel.split('/').next().unwrap_or("");
         let is_file_at_top = !rel.contains('/');
         if let Some(name) = top_level_name(first, is_file_at_top) {
-            top.insert(name);
+            if !top.contains(name) {
+                top.insert(name.to_string());
+            }
         }
         if first.ends_with(".dist-info") || first.ends_with(".egg-info") {
             continue;
@@ -724,7 +734,13 @@ fn read_record(
     true
 }
 
-fn top_level_name(first: &str, is_file: bool) -> Option<String> {
+/// A relative path that `normpath` leaves as it is: no empty, `.` or `..`
+/// part (so no leading or doubled `/`, no trailing `/`).
+fn is_plain_relative(p: &str) -> bool {
+    p.split('/').all(|c| !c.is_empty() && c != "." && c != "..")
+}
+
+fn top_level_name(first: &str, is_file: bool) -> Option<&str> {
     if first.ends_with(".dist-info")
         || first.ends_with(".egg-info")
         || first.ends_with(".data")
@@ -733,7 +749,7 @@ fn top_level_name(first: &str, is_file: bool) -> Option<String> {
         return None;
     }
     if !is_file {
-        return is_identifier(first).then(|| first.to_string());
+        return is_identifier(first).then_some(first);
     }
     let stem = first
         .strip_suffix(".py")
@@ -743,7 +759,7 @@ fn top_level_name(first: &str, is_file: bool) -> Option<String> {
                 .strip_suffix(".so")
                 .map(|s| s.split('.').next().unwrap_or(s))
         })?;
-    is_identifier(stem).then(|| stem.to_string())
+    is_identifier(stem).then_some(stem)
 }
 
 /// The first CSV field (quoted when it holds a comma).
@@ -981,7 +997,7 @@ fn shared_files(dists: &[Distribution], files_of: &[Vec<String>]) -> Vec<SharedF
                 .iter()
                 .filter_map(|f| {
                     let first = f.split('/').next().unwrap_or("");
-                    top_level_name(first, !f.contains('/'))
+                    top_level_name(first, !f.contains('/')).map(str::to_string)
                 })
                 .collect();
             let mut examples: Vec<String> = files
@@ -1021,6 +1037,21 @@ mod tests {
             name_version_from_file_name("Foo.egg-link"),
             (Some("Foo".into()), None)
         );
+    }
+
+    #[test]
+    fn plain_relative_paths_are_what_normpath_leaves_alone() {
+        let plain = ["a/b.py", "pkg/__init__.py", "..x/y", "a"];
+        let not_plain = [
+            "a/../b", "./a", "a//b", "a/", "/abs", "a/./b", "../bin/t", "",
+        ];
+        for p in plain {
+            assert!(is_plain_relative(p), "{p}");
+            assert_eq!(crate::fs::normpath(Path::new(p)).to_str(), Some(p));
+        }
+        for p in not_plain {
+            assert!(!is_plain_relative(p), "{p}");
+        }
     }
 
     #[test]
