@@ -826,9 +826,9 @@ fn user_site_shadows_a_conda_env() {
     );
 }
 
-/// `check` reads only the distribution facts rules use (no WHEEL, no
-/// REQUESTED) and opens files relative to the site dir; `scan` reads
-/// everything. Judged from a full `scan` snapshot, the same environment must
+/// `check` reads only the distribution facts rules use (no REQUESTED, no
+/// INSTALLER outside OS-managed Pythons and conda envs) and opens files
+/// relative to the site dir; `scan` reads everything. Judged from a full `scan` snapshot, the same environment must
 /// give exactly the findings the live `check` gave.
 #[test]
 fn live_check_finds_what_a_full_snapshot_finds() {
@@ -890,7 +890,7 @@ fn live_check_finds_what_a_full_snapshot_finds() {
         assert!(rules.contains(&r), "no {r} in {rules:?}");
     }
     assert_eq!(live["findings"], judged["findings"]);
-    // The snapshot has the facts `check` skips.
+    // The snapshot has the facts `check` skips, and the WHEEL tags a rule reads.
     let v: Value = serde_json::from_slice(&scan.stdout).unwrap();
     let site = env.site.display().to_string();
     let dir = v["site_dirs"]
@@ -909,6 +909,8 @@ fn live_check_finds_what_a_full_snapshot_finds() {
         !needs["wheel_tags"].as_array().unwrap().is_empty(),
         "{needs:#}"
     );
+    assert_eq!(needs["installer"], "pip", "{needs:#}");
+    assert_eq!(needs["requested"], true, "{needs:#}");
 }
 
 /// Under `--root`, a symlinked dist-info and a symlinked METADATA with

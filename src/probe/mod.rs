@@ -89,11 +89,11 @@ pub struct Options {
     pub skip_site_packages: bool,
     /// Discover only `python` (`check --python`, `why --python`).
     pub requested_only: bool,
-    /// Read only the distribution facts some rule reads (`check`, whose
-    /// snapshot is never shown): no WHEEL tags, no REQUESTED marker, and
-    /// INSTALLER only in the dirs of interpreters whose stdlib carries
-    /// `EXTERNALLY-MANAGED` (pip-into-system-python). A rule that comes to
-    /// need one of them must change this.
+    /// Read only the distribution facts some rule or probe reads (`check`,
+    /// whose snapshot is never shown): no REQUESTED marker, and INSTALLER
+    /// only in the dirs of interpreters whose stdlib carries
+    /// `EXTERNALLY-MANAGED` and of conda envs. A rule that comes to read
+    /// either elsewhere must change `site_packages::probe`.
     pub rule_facts_only: bool,
 }
 

@@ -68,10 +68,12 @@ pub fn probe(
                 dirs.push((PathBuf::from(&e.path), false));
             }
         }
-        if marked {
-            // INSTALLER matters (pip-into-system-python) in every dir of an
-            // interpreter whose stdlib is EXTERNALLY-MANAGED, also the ones
-            // another interpreter listed first.
+        if marked || it.conda.is_some() {
+            // INSTALLER matters in every dir of an interpreter whose stdlib
+            // is EXTERNALLY-MANAGED (pip-into-system-python, the OS-owned
+            // dependency findings) and of a conda env (its records probe and
+            // pip-in-conda rules), also in dirs another interpreter listed
+            // first.
             for e in &it.sys_path {
                 if let Some(&i) = seen.get(&e.path) {
                     dirs[i].1 = true;
@@ -97,7 +99,7 @@ enum Entry {
 }
 
 /// `installer`: read each distribution's INSTALLER (always, unless
-/// [`Ctx::rule_facts_only`]: only pip-into-system-python reads it).
+/// [`Ctx::rule_facts_only`]: see [`probe`] for who reads it).
 pub fn read_site_dir(ctx: &Ctx, dir: &Path, installer: bool) -> SiteDir {
     let mut out = SiteDir {
         path: display(dir),
@@ -434,16 +436,16 @@ fn read_distribution(
                 .map(|s| s.trim().to_string())
                 .filter(|s| !s.is_empty());
             read_direct_url(&di, "direct_url.json", &mut d);
-            // Facts for `scan` and `why`; no rule reads them.
+            // A fact for `scan` and `why`; no rule reads it.
             if !ctx.rule_facts_only {
                 d.requested = di.exists("REQUESTED");
-                if let Some(t) = di.read_small("WHEEL") {
-                    d.wheel_tags = t
-                        .lines()
-                        .filter_map(|l| l.strip_prefix("Tag:"))
-                        .map(|t| t.trim().to_string())
-                        .collect();
-                }
+            }
+            if let Some(t) = di.read_small("WHEEL") {
+                d.wheel_tags = t
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("Tag:"))
+                    .map(|t| t.trim().to_string())
+                    .collect();
             }
             if d.top_level.is_empty() {
                 d.top_level = top_level_txt(di.read_small("top_level.txt"));
