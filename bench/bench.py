@@ -103,15 +103,22 @@ def clone_env(src, dst, python):
         shutil.copytree(s, t, symlinks=True)
 
 
-def median_time(cmd, env, runs, ok_codes=(0, 1)):
-    times = []
+def median_times(cmds, env, runs, ok_codes=(0, 1)):
+    """Medians of several commands run in turn (one of each per round), so
+    that a burst of load on a shared machine hits them all alike."""
+    times = [[] for _ in cmds]
     for _ in range(runs):
-        t0 = time.perf_counter()
-        p = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        times.append(time.perf_counter() - t0)
-        if p.returncode not in ok_codes:
-            sys.exit(f"{cmd[0]} failed ({p.returncode}): {p.stderr.decode(errors='replace')}")
-    return statistics.median(times)
+        for cmd, ts in zip(cmds, times):
+            t0 = time.perf_counter()
+            p = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            ts.append(time.perf_counter() - t0)
+            if p.returncode not in ok_codes:
+                sys.exit(f"{cmd[0]} failed ({p.returncode}): {p.stderr.decode(errors='replace')}")
+    return [statistics.median(ts) for ts in times]
+
+
+def median_time(cmd, env, runs, ok_codes=(0, 1)):
+    return median_times([cmd], env, runs, ok_codes)[0]
 
 
 def main():
@@ -123,6 +130,11 @@ def main():
     ap.add_argument("--uv", default=shutil.which("uv"))
     ap.add_argument("--envdoctor", default=os.path.join(os.path.dirname(__file__), "..", "target", "release", "envdoctor"))
     ap.add_argument("--keep", action="store_true", help="keep the generated machine")
+    ap.add_argument(
+        "--baseline",
+        help="another envdoctor binary (e.g. built from main): timed the same way, and its "
+        "`check --all --format json` must equal this one's",
+    )
     a = ap.parse_args()
     if not a.uv:
         sys.exit("no uv: install it with `python3 -m venv /tmp/uvtool && /tmp/uvtool/bin/pip install uv` and pass --uv /tmp/uvtool/bin/uv")
@@ -153,14 +165,25 @@ def main():
         for cmd in ([a.envdoctor, "check", "--python", py], [a.uv, "pip", "check", "--python", py]):
             subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-        ed_one = median_time([a.envdoctor, "check", "--python", py], env, a.runs)
-        uv_one = median_time([a.uv, "pip", "check", "--python", py], env, a.runs)
+        one = [[a.envdoctor, "check", "--python", py], [a.uv, "pip", "check", "--python", py]]
+        if a.baseline:
+            one.append([a.baseline, "check", "--python", py])
+        ed_one, uv_one, *base_one = median_times(one, env, a.runs)
         pip_one = median_time(
             [a.python, "-m", "pip", "--python", py, "--disable-pip-version-check", "check"],
             env,
             max(3, a.runs // 5),
         )
-        ed_all = median_time([a.envdoctor, "check", "--all"], env, a.runs)
+        every = [[a.envdoctor, "check", "--all"]]
+        if a.baseline:
+            every.append([a.baseline, "check", "--all"])
+        ed_all, *base_all = median_times(every, env, a.runs)
+        if a.baseline:
+            base_one, base_all = base_one[0], base_all[0]
+            outs = [
+                subprocess.run([b, "check", "--all", "--format", "json"], env=env, capture_output=True).stdout
+                for b in (a.envdoctor, a.baseline)
+            ]
         n_checked = subprocess.run(
             [a.envdoctor, "check", "--all", "--format", "json"], env=env, capture_output=True, text=True
         ).stdout
@@ -180,6 +203,10 @@ def main():
         print(f"  envdoctor / uv pip check, one env      {ed_one / uv_one:6.2f}  (target <= 1)")
         print(f"  envdoctor / pip check, one env         {ed_one / pip_one:6.3f}")
         print(f"  envdoctor --all / uv pip check one env {ed_all / uv_one:6.2f}  (target < 5)")
+        if a.baseline:
+            print(f"  baseline / uv pip check, one env       {base_one / uv_one:6.2f}")
+            print(f"  baseline --all / uv pip check one env  {base_all / uv_one:6.2f}")
+            print(f"  check --all findings equal the baseline's: {'yes' if outs[0] == outs[1] else 'NO'}")
     finally:
         if a.keep:
             print(f"kept {root}")
