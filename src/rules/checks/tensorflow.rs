@@ -34,12 +34,11 @@ fn dist_version(d: &Distribution) -> Option<Version> {
     d.version.as_deref().and_then(version)
 }
 
-/// The requirement's project name, PEP 503 normalised.
-fn requirement_name(line: &str) -> String {
-    match parse_requirement(line) {
-        Some(q) => q.name.to_string(),
-        None => String::new(),
-    }
+/// Whether the requirement's project name (PEP 503 normalised) passes
+/// `pred`; false when it does not parse. Borrowed from the parse cache: the
+/// TensorFlow rules ask this of every requirement of every distribution.
+fn requirement_name_is(line: &str, pred: impl Fn(&str) -> bool) -> bool {
+    parse_requirement(line).is_some_and(|q| pred(q.name.as_ref()))
 }
 
 fn tf<'a>(e: &Env<'a>) -> Option<Tf<'a>> {
@@ -62,7 +61,7 @@ fn tf<'a>(e: &Env<'a>) -> Option<Tf<'a>> {
         if let Some(req) = d
             .requires_dist
             .iter()
-            .find(|r| !r.contains("extra ==") && k.is_variant(&requirement_name(r)))
+            .find(|r| !r.contains("extra ==") && requirement_name_is(r, |n| k.is_variant(n)))
         {
             return Some(Tf {
                 dist: None,
@@ -316,7 +315,7 @@ pub fn gpu_deprecated(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
         if let Some(req) = d
             .requires_dist
             .iter()
-            .find(|r| !r.contains("extra ==") && requirement_name(r) == k.gpu.gpu_package)
+            .find(|r| !r.contains("extra ==") && requirement_name_is(r, |n| n == k.gpu.gpu_package))
         {
             out.push(Hit {
                 message: format!(
