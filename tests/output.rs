@@ -823,3 +823,36 @@ fn requirements_drift_reports_missing_other_version_and_unpinned_tensorflow() {
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("nope.txt"));
 }
+
+#[test]
+fn no_credential_in_any_output_format() {
+    let mut sb = Sandbox::new();
+    sb.set_env("https_proxy", "http://bob:hunter2pw@proxy.corp:3128");
+    sb.set_env("PIP_INDEX_URL", "https://alice:s3cr3tTok@pypi.corp/simple");
+    sb.set_env(
+        "PIP_EXTRA_INDEX_URL",
+        "http://tok9secret@insecure.corp/simple",
+    );
+    let mut runs: Vec<Vec<&str>> = ["text", "json", "sarif", "github", "junit"]
+        .iter()
+        .map(|f| vec!["check", "--all", "--fail-on", "never", "--format", f])
+        .collect();
+    runs.push(vec!["report"]);
+    runs.push(vec!["scan", "--format", "json"]);
+    runs.push(vec!["scan", "-v"]);
+    let mut redacted_seen = false;
+    for args in &runs {
+        let out = sb.run(args);
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for secret in ["hunter2pw", "s3cr3tTok", "tok9secret", "bob:", "alice:"] {
+            assert!(!all.contains(secret), "{args:?} printed `{secret}`:\n{all}");
+        }
+        redacted_seen |= all.contains("***@insecure.corp") || all.contains("***:***@pypi.corp");
+    }
+    // The URLs are shown, host kept: the test looks at real output.
+    assert!(redacted_seen);
+}
