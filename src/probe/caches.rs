@@ -159,33 +159,20 @@ pub fn resolve(ctx: &Ctx, cfg: &Config, interpreters: &[Interpreter]) -> Vec<Cac
         .last("uv", "no-cache")
         .filter(|s| truthy(&s.value))
         .map(|s| format!("{} = {}", s.source, s.value));
-    match cfg.last("uv", "cache-dir") {
-        Some(s) => push(
-            &mut out,
-            "uv",
-            expand(ctx, &s.value),
-            s.source.clone(),
-            uv_disabled,
-            None,
-        ),
-        None => {
-            if let Some((p, src)) = xdg_cache(ctx, "uv").filter(|(p, _)| ctx.fs.is_dir(p)) {
-                push(&mut out, "uv", p, src, uv_disabled, None);
-            }
-        }
-    }
-    match cfg.last("poetry", "cache-dir") {
-        Some(s) => push(
-            &mut out,
-            "poetry",
-            expand(ctx, &s.value),
-            s.source.clone(),
-            None,
-            None,
-        ),
-        None => {
-            if let Some((p, src)) = xdg_cache(ctx, "pypoetry").filter(|(p, _)| ctx.fs.is_dir(p)) {
-                push(&mut out, "poetry", p, src, None, None);
+    for (tool, xdg_name, disabled) in [("uv", "uv", uv_disabled), ("poetry", "pypoetry", None)] {
+        match cfg.last(tool, "cache-dir") {
+            Some(s) => push(
+                &mut out,
+                tool,
+                expand(ctx, &s.value),
+                s.source.clone(),
+                disabled,
+                None,
+            ),
+            None => {
+                if let Some((p, src)) = xdg_cache(ctx, xdg_name).filter(|(p, _)| ctx.fs.is_dir(p)) {
+                    push(&mut out, tool, p, src, disabled, None);
+                }
             }
         }
     }
