@@ -97,6 +97,16 @@ impl Fs {
         Ok(done)
     }
 
+    /// The host path to open for `p`, its symlinks resolved inside the root
+    /// (on the host root the OS resolves them itself).
+    fn resolved_host(&self, p: &Path) -> io::Result<PathBuf> {
+        if self.is_host_root() {
+            Ok(p.to_path_buf())
+        } else {
+            Ok(self.host(&self.canonicalize(p)?))
+        }
+    }
+
     /// Metadata with symlinks followed inside the root.
     pub fn metadata(&self, p: &Path) -> io::Result<Metadata> {
         if self.is_host_root() {
@@ -148,11 +158,7 @@ impl Fs {
                 },
             ));
         }
-        let host = if self.is_host_root() {
-            p.to_path_buf()
-        } else {
-            self.host(&self.canonicalize(p)?)
-        };
+        let host = self.resolved_host(p)?;
         let f = OpenOptions::new()
             .read(true)
             .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
@@ -187,11 +193,7 @@ impl Fs {
     /// The names in a directory, sorted (byte order, as Python's `sorted`
     /// on str mostly agrees with), cut at [`MAX_DIR_ENTRIES`].
     pub fn read_dir_names(&self, p: &Path) -> io::Result<Vec<OsString>> {
-        let host = if self.is_host_root() {
-            p.to_path_buf()
-        } else {
-            self.host(&self.canonicalize(p)?)
-        };
+        let host = self.resolved_host(p)?;
         let mut names = Vec::new();
         for entry in std::fs::read_dir(host)? {
             let Ok(entry) = entry else { continue };
@@ -253,11 +255,7 @@ impl Fs {
     /// Like [`Fs::read_dir_names`], with each entry's type as the listing
     /// gives it: a site-packages scan then needs no `stat` per entry.
     pub fn read_dir_typed(&self, p: &Path) -> io::Result<Vec<(OsString, EntryType)>> {
-        let host = if self.is_host_root() {
-            p.to_path_buf()
-        } else {
-            self.host(&self.canonicalize(p)?)
-        };
+        let host = self.resolved_host(p)?;
         let mut out = Vec::new();
         for entry in std::fs::read_dir(host)? {
             let Ok(entry) = entry else { continue };
@@ -300,11 +298,7 @@ impl Fs {
     /// Opens a directory (symlinks in `p` resolved inside the root, as
     /// [`Fs::metadata`] does).
     pub fn open_dir(&self, p: &Path) -> io::Result<OpenDir> {
-        let host = if self.is_host_root() {
-            p.to_path_buf()
-        } else {
-            self.host(&self.canonicalize(p)?)
-        };
+        let host = self.resolved_host(p)?;
         let fd = rustix::fs::open(host.as_path(), DIR_FLAGS, rustix::fs::Mode::empty())?;
         Ok(OpenDir {
             dir: rustix::fs::Dir::new(fd)?,
