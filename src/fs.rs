@@ -149,14 +149,7 @@ impl Fs {
     fn open_regular(&self, p: &Path) -> io::Result<(File, u64)> {
         let meta = self.metadata(p)?;
         if !meta.is_file() {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                if meta.is_dir() {
-                    "is a directory"
-                } else {
-                    "not a regular file (FIFO, socket or device)"
-                },
-            ));
+            return Err(not_regular(&meta));
         }
         let host = self.resolved_host(p)?;
         let f = OpenOptions::new()
@@ -368,14 +361,7 @@ impl OpenDir {
         let f = File::from(fd);
         let meta = f.metadata()?;
         if !meta.is_file() {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                if meta.is_dir() {
-                    "is a directory"
-                } else {
-                    "not a regular file (FIFO, socket or device)"
-                },
-            ));
+            return Err(not_regular(&meta));
         }
         let len = meta.len();
         let mut buf = Vec::with_capacity(len.min(max) as usize + 1);
@@ -408,6 +394,19 @@ impl OpenDir {
         rustix::fs::statat(fd, rel.as_path(), rustix::fs::AtFlags::empty())
             .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode).is_file())
     }
+}
+
+/// Why a non-regular file is refused: reading a FIFO would block, a device
+/// could be endless.
+fn not_regular(meta: &Metadata) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        if meta.is_dir() {
+            "is a directory"
+        } else {
+            "not a regular file (FIFO, socket or device)"
+        },
+    )
 }
 
 fn components_rev(p: &Path) -> Vec<OsString> {
