@@ -8,7 +8,7 @@ use crate::cli::{
 use crate::config::{Config, Suppressed};
 use crate::probe::{self, Options};
 use crate::render;
-use crate::rules::{self, Finding, Selection};
+use crate::rules::{self, Finding, Selection, Unresolved};
 use crate::snapshot::{Snapshot, SCHEMA_VERSION};
 use crate::Error;
 use clap::Parser;
@@ -107,6 +107,12 @@ fn check(out: &mut impl Write, opts: &Options, a: &CheckArgs) -> Result<u8, Erro
             .requirements
             .extend(crate::requirements::load(file)?);
     }
+    // `--python X` as the user meant it: a shim, a name on PATH, a project
+    // dir. Not a Python at all: exit 2. A Python that cannot run: a finding.
+    let (python, broken) = match (&a.python, &a.snapshot) {
+        (Some(p), None) => requested(opts, p)?,
+        (p, _) => (p.clone(), None),
+    };
     let mut snap = match &a.snapshot {
         Some(path) => {
             reject_live_options(opts)?;
@@ -114,21 +120,28 @@ fn check(out: &mut impl Write, opts: &Options, a: &CheckArgs) -> Result<u8, Erro
         }
         None => {
             let mut opts = opts.clone();
-            opts.python = a.python.clone();
+            opts.python = python.clone();
             opts.skip_site_packages = true;
             opts.requested_only = a.python.is_some();
             probe::scan(&opts)?
         }
     };
-    let selection = select(&snap, a)?;
+    let mut selection = match broken {
+        Some(b) => Selection {
+            unresolved: vec![b],
+            ..Default::default()
+        },
+        None => select(&snap, a, python.as_deref())?,
+    };
     if a.snapshot.is_none() {
         // Only the targets' site-packages: `check` stays fast on a machine
         // with hundreds of environments.
         let mut opts = opts.clone();
-        opts.python = a.python.clone();
+        opts.python = python.clone();
         opts.rule_facts_only = true;
         probe::read_site_packages(&opts, &mut snap, &selection.targets)?;
     }
+    selection.how.resize(selection.targets.len(), String::new());
     let (findings, suppressed, summary) = evaluate(&config, &snap, &selection);
     let run = render::Run {
         snapshot: &snap,
@@ -140,10 +153,22 @@ fn check(out: &mut impl Write, opts: &Options, a: &CheckArgs) -> Result<u8, Erro
         summary: &summary,
         fail_on: a.fail_on.threshold(),
     };
+    let code = exit_code(&findings, a.fail_on);
+    match render_check(out, a, &run) {
+        // `check | head`: the reader left, the verdict stands.
+        Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(code),
+        Err(e) => Err(e),
+        Ok(()) => Ok(code),
+    }
+}
+
+fn render_check(out: &mut impl Write, a: &CheckArgs, run: &render::Run) -> Result<(), Error> {
+    let (snap, selection, findings, summary) =
+        (run.snapshot, run.selection, run.findings, run.summary);
     match a.format {
-        CheckFormat::Json => render::json::check(out, &findings, &summary)?,
+        CheckFormat::Json => render::json::check(out, run)?,
         CheckFormat::Text => {
-            render::text::check(out, &snap, &selection, &findings, &summary)?;
+            render::text::check(out, snap, selection, findings, summary)?;
             // In a project whose `.venv` is not active, what was checked is
             // the PATH python; say so, and how to check the venv instead.
             if a.python.is_none() && !a.all {
@@ -160,11 +185,32 @@ fn check(out: &mut impl Write, opts: &Options, a: &CheckArgs) -> Result<u8, Erro
                 }
             }
         }
-        CheckFormat::Sarif => render::sarif::check(out, &run)?,
-        CheckFormat::Github => render::github::check(out, &run)?,
-        CheckFormat::Junit => render::junit::check(out, &run)?,
+        CheckFormat::Sarif => render::sarif::check(out, run)?,
+        CheckFormat::Github => render::github::check(out, run)?,
+        CheckFormat::Junit => render::junit::check(out, run)?,
     }
-    Ok(exit_code(&findings, a.fail_on))
+    Ok(())
+}
+
+/// Resolves `--python X` for a live run: the path to probe, or why what
+/// it names cannot run (reported as a finding, so the gate fails).
+fn requested(
+    opts: &Options,
+    raw: &Path,
+) -> Result<(Option<std::path::PathBuf>, Option<Unresolved>), Error> {
+    Ok(match probe::requested::resolve(opts, raw)? {
+        probe::requested::Requested::Found(p) => (Some(p), None),
+        probe::requested::Requested::Broken { path, reason, fix } => (
+            None,
+            Some(Unresolved {
+                what: format!("`--python {}`", raw.display()),
+                how: "--python".into(),
+                reason,
+                fix,
+                paths: vec![path],
+            }),
+        ),
+    })
 }
 
 /// Runs the rules, applies the config's ignore list, and counts.
@@ -190,10 +236,7 @@ fn report(out: &mut impl Write, opts: &Options, a: &ReportArgs) -> Result<u8, Er
         }
         None => probe::scan(opts)?,
     };
-    let selection = Selection {
-        targets: (0..snap.interpreters.len()).collect(),
-        machine: true,
-    };
+    let selection = all(&snap);
     let (findings, suppressed, summary) = evaluate(&config, &snap, &selection);
     let run = render::Run {
         snapshot: &snap,
@@ -229,16 +272,31 @@ pub fn exit_code(findings: &[Finding], fail_on: FailOn) -> u8 {
 }
 
 fn why(out: &mut impl Write, opts: &Options, a: &WhyArgs) -> Result<u8, Error> {
+    let (python, broken) = match &a.python {
+        Some(p) => requested(opts, p)?,
+        None => (None, None),
+    };
+    if let Some(b) = broken {
+        return Err(Error::Usage(format!(
+            "{} cannot run: {}. {}",
+            b.what, b.reason, b.fix
+        )));
+    }
     let mut opts = opts.clone();
-    opts.python = a.python.clone();
+    opts.python = python.clone();
     opts.skip_site_packages = true;
     opts.requested_only = a.python.is_some();
     let mut snap = probe::scan(&opts)?;
-    let selection = select_one(&snap, a.python.as_deref(), false)?;
+    let selection = select_one(&snap, python.as_deref(), false)?;
     let Some(&target) = selection.targets.first() else {
-        return Err(Error::Usage(
-            "no environment to ask: no active venv or conda env and no python3 on PATH; pass `--python PATH`".into(),
-        ));
+        let why = selection
+            .unresolved
+            .first()
+            .map(|u| format!("{}: {}", u.what, u.reason))
+            .unwrap_or_else(|| "no active venv or conda env and no python3 on PATH".into());
+        return Err(Error::Usage(format!(
+            "no environment to ask ({why}); pass `--python PATH`"
+        )));
     };
     probe::read_site_packages(&opts, &mut snap, &[target])?;
     let report = rules::why::why(&snap, &snap.interpreters[target], &a.name);
@@ -251,23 +309,42 @@ fn why(out: &mut impl Write, opts: &Options, a: &WhyArgs) -> Result<u8, Error> {
     ))
 }
 
-/// The environments `check` looks at.
-fn select(snap: &Snapshot, a: &CheckArgs) -> Result<Selection, Error> {
-    if a.all {
-        return Ok(Selection {
-            targets: (0..snap.interpreters.len()).collect(),
-            machine: true,
-        });
+/// Every environment of the snapshot, and the machine-wide checks.
+fn all(snap: &Snapshot) -> Selection {
+    Selection {
+        targets: (0..snap.interpreters.len()).collect(),
+        how: vec!["--all".into(); snap.interpreters.len()],
+        machine: true,
+        unresolved: Vec::new(),
     }
-    select_one(snap, a.python.as_deref(), a.snapshot.is_some())
 }
 
-/// `--python PATH`, else the active environment, else what python3 on PATH runs.
+/// The environments `check` looks at.
+fn select(snap: &Snapshot, a: &CheckArgs, python: Option<&Path>) -> Result<Selection, Error> {
+    if a.all {
+        return Ok(all(snap));
+    }
+    select_one(snap, python, a.snapshot.is_some())
+}
+
+/// `--python PATH`, else the active environment, else what python3 on PATH
+/// runs. What the user meant but cannot be read is kept in `unresolved`.
 fn select_one(
     snap: &Snapshot,
     python: Option<&Path>,
     from_snapshot: bool,
 ) -> Result<Selection, Error> {
+    let one = |i: usize, how: &str, machine: bool| Selection {
+        targets: vec![i],
+        how: vec![how.to_string()],
+        machine,
+        unresolved: Vec::new(),
+    };
+    let unresolved = |u: Unresolved| Selection {
+        machine: true,
+        unresolved: vec![u],
+        ..Default::default()
+    };
     if let Some(p) = python {
         // Live checks take paths relative to the cwd; a snapshot's paths are
         // the customer's, so they must be given as the snapshot shows them.
@@ -281,30 +358,93 @@ fn select_one(
             .interpreter_by_path(p)
             .or_else(|| snap.interpreter_by_prefix(p));
         return match found {
-            Some((i, _)) => Ok(Selection {
-                targets: vec![i],
-                machine: false,
-            }),
+            Some((i, _)) => Ok(one(i, "--python", false)),
             None => Err(Error::Usage(format!(
                 "`{p}` is not a Python interpreter or environment envdoctor can find; `envdoctor scan` lists the ones it sees"
             ))),
         };
     }
-    let active = ["VIRTUAL_ENV", "CONDA_PREFIX"]
-        .iter()
-        .filter_map(|v| snap.env_var(v))
-        .find_map(|p| snap.interpreter_by_prefix(p.trim_end_matches('/')))
-        .map(|(i, _)| i)
-        .or_else(|| {
-            ["python3", "python"]
-                .iter()
-                .find_map(|n| snap.command_target(n))
-                .map(|(i, _)| i)
+    for var in ["VIRTUAL_ENV", "CONDA_PREFIX"] {
+        let Some(value) = snap.env_var(var).filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        let value = value.trim_end_matches('/');
+        let value = if value.is_empty() { "/" } else { value };
+        return Ok(match snap.interpreter_by_prefix(value) {
+            Some((i, _)) => one(i, var, true),
+            None => unresolved(Unresolved {
+                what: format!("the active environment `{value}` (`{var}`)"),
+                how: var.into(),
+                reason: "it is not an environment envdoctor can read (no `pyvenv.cfg`, `conda-meta/` or `bin/python`)".into(),
+                fix: format!(
+                    "Deactivate it (`{}`, or open a new shell), then activate the environment you mean, or check it by path: `envdoctor check --python PATH`",
+                    if var == "VIRTUAL_ENV" { "deactivate" } else { "conda deactivate" }
+                ),
+                paths: vec![value.to_string()],
+            }),
         });
-    Ok(Selection {
-        targets: active.into_iter().collect(),
-        machine: true,
-    })
+    }
+    for name in ["python3", "python"] {
+        let Some(cmd) = snap.command(name).filter(|c| c.path.is_some()) else {
+            continue;
+        };
+        let how = format!("PATH {name}");
+        if let Some((i, _)) = snap.command_target(name) {
+            return Ok(one(i, &how, true));
+        }
+        let path = cmd.path.clone().unwrap_or_default();
+        let reason = cmd.error.clone().unwrap_or_else(|| {
+            format!(
+                "it runs `{}`, which envdoctor could not identify as an environment",
+                cmd.interpreter.as_deref().unwrap_or(&path)
+            )
+        });
+        let fix = if reason.contains("pyenv") {
+            "Install the pyenv version asked for (`pyenv install VERSION`) or select an installed one (`pyenv versions` lists them; `pyenv local VERSION` rewrites `.python-version`); or check an interpreter by its path: `envdoctor check --python PATH`"
+        } else {
+            "Repair or remove it so that PATH reaches a working Python, or check an interpreter by its path: `envdoctor check --python PATH`"
+        };
+        return Ok(unresolved(Unresolved {
+            what: format!("`{name}` on PATH (`{path}`)"),
+            how,
+            reason,
+            fix: fix.into(),
+            paths: vec![path],
+        }));
+    }
+    let elsewhere: Vec<&str> = snap
+        .interpreters
+        .iter()
+        .filter(|i| i.error.is_none())
+        .filter_map(|i| i.executable.as_deref())
+        .collect();
+    let fix = if elsewhere.is_empty() {
+        "Install Python (your distribution's `python3` package, `uv python install`, or `pyenv install`) or put it on PATH".to_string()
+    } else {
+        format!(
+            "Put the Python you mean on PATH or activate its environment, or check it by path: `envdoctor check --python {}`",
+            crate::shell::quote(elsewhere[0])
+        )
+    };
+    let found = if elsewhere.is_empty() {
+        "no interpreter was found anywhere else either".to_string()
+    } else {
+        format!(
+            "{} interpreter(s) exist off PATH ({})",
+            elsewhere.len(),
+            crate::rules::checks::list_some(&crate::rules::checks::ticked(&elsewhere), 3)
+        )
+    };
+    Ok(unresolved(Unresolved {
+        what: "the Python on PATH".into(),
+        how: "PATH python3".into(),
+        reason: format!(
+            "no `python3` or `python` on PATH (`{}`) that this user can run; {found}",
+            snap.env_var("PATH").unwrap_or("")
+        ),
+        fix,
+        paths: Vec::new(),
+    }))
 }
 
 /// Reads a snapshot written by `scan --format json`, refusing with a clear

@@ -11,6 +11,7 @@ pub mod redact;
 pub mod render;
 pub mod requirements;
 pub mod rules;
+pub mod shell;
 pub mod snapshot;
 
 /// envdoctor's own failures: they exit 2 with a message saying what to do.

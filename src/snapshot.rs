@@ -212,6 +212,11 @@ pub struct Interpreter {
     pub foreign_scripts: Vec<Script>,
     /// Set when the environment is broken; it is still reported.
     pub error: Option<String>,
+    /// Why the user being judged (`--user`, else whoever runs envdoctor)
+    /// cannot run it: a directory on the way they may not search, or no
+    /// execute bit for them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_runnable: Option<String>,
     /// What running the interpreter said, with `--exec` only.
     pub exec: Option<ExecResult>,
     /// For a conda environment: its records, history, manager and the

@@ -12,6 +12,8 @@ use crate::fs::{display, normpath};
 use crate::snapshot::{Interpreter, PathCommand};
 use std::path::{Path, PathBuf};
 
+/// Always looked up; `pythonX.Y` and `pipX.Y` are added when PATH has a
+/// `pipX.Y` (see [`probe`]).
 pub const COMMANDS: &[&str] = &["python", "python3", "pip", "pip3"];
 
 #[derive(Debug, Clone)]
@@ -23,8 +25,63 @@ pub struct CommandProbe {
     pub error: Option<String>,
 }
 
+/// Why a command or path does not lead to a Python interpreter.
+#[derive(Debug, Clone)]
+pub struct Unfollowed {
+    pub message: String,
+    /// It is something else (a `bash` script, a binary not named python):
+    /// not a broken Python but no Python at all.
+    pub not_python: bool,
+}
+
+impl Unfollowed {
+    fn broken(message: String) -> Unfollowed {
+        Unfollowed {
+            message,
+            not_python: false,
+        }
+    }
+    fn other(message: String) -> Unfollowed {
+        Unfollowed {
+            message,
+            not_python: true,
+        }
+    }
+}
+
 pub fn probe(ctx: &Ctx) -> Vec<CommandProbe> {
-    COMMANDS.iter().map(|n| probe_one(ctx, n)).collect()
+    let mut names: Vec<String> = COMMANDS.iter().map(|s| s.to_string()).collect();
+    // `pipX.Y` beside `pythonX.Y`: each such pair is judged too.
+    let mut minors: Vec<String> = Vec::new();
+    for dir in path_dirs(ctx) {
+        if let Ok(list) = ctx.fs.read_dir_names(&dir) {
+            for n in list {
+                let n = n.to_string_lossy();
+                if let Some(m) = n.strip_prefix("pip").filter(|m| is_minor(m)) {
+                    if !minors.iter().any(|x| x == m) {
+                        minors.push(m.to_string());
+                    }
+                }
+            }
+        }
+    }
+    minors.sort_by_key(|m| version_key(m));
+    for m in minors {
+        names.push(format!("python{m}"));
+        names.push(format!("pip{m}"));
+    }
+    names.iter().map(|n| probe_one(ctx, n)).collect()
+}
+
+/// `3.12`: a major and a minor version, nothing else.
+fn is_minor(s: &str) -> bool {
+    let mut parts = s.split('.');
+    let (Some(a), Some(b), None) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    [a, b]
+        .iter()
+        .all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|c| c.is_ascii_digit()))
 }
 
 fn probe_one(ctx: &Ctx, name: &str) -> CommandProbe {
@@ -41,39 +98,64 @@ fn probe_one(ctx: &Ctx, name: &str) -> CommandProbe {
     c.path = Some(found.clone());
     match follow(ctx, name, &found, &mut c.via, 0) {
         Ok(i) => c.interpreter = Some(i),
-        Err(e) => c.error = Some(e),
+        Err(e) => c.error = Some(e.message),
     }
     c
 }
 
-/// The first executable `name` in PATH, optionally skipping one directory.
-fn which_in_path(ctx: &Ctx, name: &str, skip: Option<&Path>) -> Option<PathBuf> {
+/// The first `name` in PATH that the judged user can run, optionally
+/// skipping one directory. Directories the user may not search and files
+/// they may not execute are passed over, as the kernel passes them over.
+pub fn which_in_path(ctx: &Ctx, name: &str, skip: Option<&Path>) -> Option<PathBuf> {
+    let judge = ctx.user.uid != Some(0);
     path_dirs(ctx)
         .into_iter()
         .filter(|d| Some(d.as_path()) != skip)
         .map(|d| d.join(name))
-        .find(|p| ctx.fs.is_executable_file(p))
+        .find(|p| {
+            ctx.fs.is_executable_file(p) && (!judge || super::disk::blocked(ctx, p).is_none())
+        })
 }
 
-fn follow(
+/// The pyenv root a shim belongs to: it lies under `$PYENV_ROOT/shims`, or
+/// its text is pyenv's shim (`exec "<root>/libexec/pyenv" exec ...`).
+fn pyenv_shim_root(ctx: &Ctx, path: &Path, head: &[u8]) -> Option<PathBuf> {
+    if let Some(root) = pyenv_root(ctx).filter(|r| path.starts_with(r.join("shims"))) {
+        return Some(root);
+    }
+    let text = String::from_utf8_lossy(head);
+    if !text.contains("/libexec/pyenv\" exec ") {
+        return None;
+    }
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix("export PYENV_ROOT=\""))
+        .and_then(|r| r.strip_suffix('"'))
+        .map(PathBuf::from)
+        .or_else(|| path.parent()?.parent().map(Path::to_path_buf))
+}
+
+/// Follows `path` (run as `name`) through pyenv shims, shebangs and
+/// `env NAME` to the Python interpreter it starts, reading only.
+pub fn follow(
     ctx: &Ctx,
     name: &str,
     path: &Path,
     via: &mut Vec<String>,
     depth: usize,
-) -> Result<PathBuf, String> {
+) -> Result<PathBuf, Unfollowed> {
     if depth > 6 {
-        return Err("too many indirections (shim, shebang, env) to follow".into());
-    }
-    let root = pyenv_root(ctx);
-    if let Some(root) = root.as_ref().filter(|r| path.starts_with(r.join("shims"))) {
-        let target = resolve_pyenv_shim(ctx, root, name, via)?;
-        return follow(ctx, name, &target, via, depth + 1);
+        return Err(Unfollowed::broken(
+            "too many indirections (shim, shebang, env) to follow".into(),
+        ));
     }
     let head = ctx
         .fs
         .read_head(path, 1024)
-        .map_err(|e| format!("cannot read `{}`: {e}", display(path)))?;
+        .map_err(|e| Unfollowed::broken(format!("cannot read `{}`: {e}", display(path))))?;
+    if let Some(root) = pyenv_shim_root(ctx, path, &head) {
+        let target = resolve_pyenv_shim(ctx, &root, name, via).map_err(Unfollowed::broken)?;
+        return follow(ctx, name, &target, via, depth + 1);
+    }
     match shebang(&head) {
         None => {
             // A binary: it is the interpreter when it is named like one.
@@ -85,13 +167,21 @@ fn follow(
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
+            let elf = head.starts_with(b"\x7fELF");
+            // Named like Python: taken as one (hand-made images may hold a
+            // stand-in file; identification reports a missing stdlib).
             if is_python_name(name) || is_python_name(&n) {
                 Ok(path.to_path_buf())
-            } else {
-                Err(format!(
-                    "`{}` is a binary, not a Python script",
+            } else if elf {
+                Err(Unfollowed::other(format!(
+                    "`{}` is a program, but not a Python interpreter",
                     display(path)
-                ))
+                )))
+            } else {
+                Err(Unfollowed::other(format!(
+                    "`{}` is neither a program nor a script (no ELF header, no `#!` line)",
+                    display(path)
+                )))
             }
         }
         Some(Shebang::Path(interp)) => {
@@ -100,11 +190,11 @@ fn follow(
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
             if !is_python_name(&n) {
-                return Err(format!(
+                return Err(Unfollowed::other(format!(
                     "`{}` is a `{}` script; envdoctor does not run it to see what it starts",
                     display(path),
                     display(&interp)
-                ));
+                )));
             }
             via.push(format!(
                 "shebang of `{}`: `{}`",
@@ -112,18 +202,24 @@ fn follow(
                 display(&interp)
             ));
             if !ctx.fs.exists(&interp) {
-                return Err(format!(
+                return Err(Unfollowed::broken(format!(
                     "`{}` names `{}`, which does not exist",
                     display(path),
                     display(&interp)
-                ));
+                )));
             }
             Ok(normpath(&interp))
         }
         Some(Shebang::Env(prog)) => {
             via.push(format!("`{}` runs `env {prog}`", display(path)));
-            let next = which_in_path(ctx, &prog, None)
-                .ok_or_else(|| format!("`{prog}` (from `{}`) is not on PATH", display(path)))?;
+            let Some(next) = which_in_path(ctx, &prog, None) else {
+                let message = format!("`{prog}` (from `{}`) is not on PATH", display(path));
+                return Err(if is_python_name(&prog) {
+                    Unfollowed::broken(message)
+                } else {
+                    Unfollowed::other(message)
+                });
+            };
             follow(ctx, &prog, &next, via, depth + 1)
         }
     }
@@ -195,8 +291,36 @@ fn resolve_pyenv_shim(
             return Ok(exe);
         }
     }
+    // pyenv's own message adds where the command does exist.
+    let mut elsewhere: Vec<String> = ctx
+        .fs
+        .read_dir_names(&root.join("versions"))
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|v| v.into_string().ok())
+        .filter(|v| {
+            ctx.fs
+                .is_executable_file(&root.join("versions").join(v).join("bin").join(name))
+        })
+        .collect();
+    elsewhere.sort_by_key(|v| version_key(v));
+    let exists = if elsewhere.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; it exists in pyenv version(s) {}",
+            elsewhere
+                .iter()
+                .map(|v| format!(
+                    "`{v}` (`{}`)",
+                    display(&root.join("versions").join(v).join("bin").join(name))
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
     Err(format!(
-        "pyenv: `{name}` is not in pyenv version(s) {} (set by {origin})",
+        "pyenv: `{name}` is not in pyenv version(s) {} (set by {origin}), so the shim fails{exists}",
         versions.join(", ")
     ))
 }

@@ -47,18 +47,7 @@ impl Judge {
     /// owns it, else other (POSIX picks one class, it does not add them up).
     /// uid 0 may read and write anything and search any directory.
     pub fn may(&self, meta: &Metadata, want: u32) -> bool {
-        let mode = meta.permissions().mode();
-        if self.is_root() {
-            return want & EXEC == 0 || meta.is_dir() || mode & 0o111 != 0;
-        }
-        let class = if Some(meta.uid()) == self.user.uid {
-            (mode >> 6) & 7
-        } else if self.user.gid == Some(meta.gid()) || self.user.groups.contains(&meta.gid()) {
-            (mode >> 3) & 7
-        } else {
-            mode & 7
-        };
-        class & want == want
+        may(&self.user, meta, want)
     }
 
     pub fn entry(&self, path: &Path, meta: &Metadata) -> Entry {
@@ -91,6 +80,69 @@ impl Judge {
             writable,
         }
     }
+}
+
+/// Whether the mode bits grant `want` to `user`: the owner class when the
+/// user owns it, else the group class when one of the user's groups owns it,
+/// else other (POSIX picks one class, it does not add them up). uid 0 may
+/// read and write anything and search any directory, and execute a file
+/// when any execute bit is set.
+pub fn may(user: &User, meta: &Metadata, want: u32) -> bool {
+    let mode = meta.permissions().mode();
+    if user.uid == Some(0) {
+        return want & EXEC == 0 || meta.is_dir() || mode & 0o111 != 0;
+    }
+    let class = if Some(meta.uid()) == user.uid {
+        (mode >> 6) & 7
+    } else if user.gid == Some(meta.gid()) || user.groups.contains(&meta.gid()) {
+        (mode >> 3) & 7
+    } else {
+        mode & 7
+    };
+    class & want == want
+}
+
+/// Why the judged user could not run the program at `path`, as the kernel
+/// would refuse it: a directory on the way (of the path or of what its
+/// links lead to) they may not search, or no execute bit for them. `None`
+/// when they can.
+pub fn blocked(ctx: &Ctx, path: &Path) -> Option<String> {
+    let who = match (&ctx.user.name, ctx.user.uid) {
+        (Some(n), _) => format!("user `{n}`"),
+        (None, Some(u)) => format!("uid {u}"),
+        (None, None) => "this user".into(),
+    };
+    let mut chains = vec![path.to_path_buf()];
+    if let Ok(real) = ctx.fs.canonicalize(path) {
+        if real != path {
+            chains.push(real);
+        }
+    }
+    for p in &chains {
+        for dir in p.ancestors().skip(1).collect::<Vec<_>>().into_iter().rev() {
+            let Ok(m) = ctx.fs.metadata(dir) else {
+                return Some(format!("`{}` cannot be read", display(dir)));
+            };
+            if !may(&ctx.user, &m, EXEC) {
+                return Some(format!(
+                    "{who} may not enter `{}` (owner uid {}, mode {:04o})",
+                    display(dir),
+                    m.uid(),
+                    m.permissions().mode() & 0o7777
+                ));
+            }
+        }
+    }
+    let m = ctx.fs.metadata(path).ok()?;
+    if m.is_file() && !may(&ctx.user, &m, EXEC) {
+        return Some(format!(
+            "{who} may not execute `{}` (owner uid {}, mode {:04o})",
+            display(path),
+            m.uid(),
+            m.permissions().mode() & 0o7777
+        ));
+    }
+    None
 }
 
 /// `path` itself when it exists, else its nearest existing ancestor, with

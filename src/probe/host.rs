@@ -149,8 +149,20 @@ pub fn resolve_user(
             .iter()
             .find(|e| e.name == name || name.parse::<u32>().ok() == Some(e.uid));
         let Some(e) = found else {
+            // A bare uid runs fine without a passwd entry (OpenShift and
+            // many CI containers do): judge for it, in no group but its own
+            // unknown one; HOME comes from `--env HOME=...`, else `/`.
+            if let Ok(uid) = name.parse::<u32>() {
+                return Ok(User {
+                    name: None,
+                    uid: Some(uid),
+                    gid: None,
+                    groups: Vec::new(),
+                    home: Some("/".into()),
+                });
+            }
             return Err(crate::Error::Usage(format!(
-                "no user `{name}` in `{}`: give a name listed there, or leave out --user",
+                "no user `{name}` in `{}`: give a name listed there, a numeric uid, or leave out --user",
                 display(&fs.host(Path::new("/etc/passwd")))
             )));
         };

@@ -237,9 +237,19 @@ fn identify_and_inspect(ctx: &Ctx, cands: Vec<(Candidate, Source)>) -> Vec<Inter
         }
     }
 
+    let judge = ctx.user.uid != Some(0);
     order
         .into_par_iter()
-        .map(|(ident, found)| inspect(ctx, ident, found))
+        .map(|(ident, found)| {
+            let mut it = inspect(ctx, ident, found);
+            if judge {
+                it.not_runnable = it
+                    .executable
+                    .as_deref()
+                    .and_then(|e| super::disk::blocked(ctx, Path::new(e)));
+            }
+            it
+        })
         .collect()
 }
 
@@ -386,12 +396,19 @@ fn identify_env_dir(ctx: &Ctx, dir: &Path) -> Option<Identity> {
         if ctx.fs.symlink_metadata(&dir).is_ok() || ctx.fs.is_file(&dir) {
             ctx.note(&dir, "listed as an environment but is not a directory");
         }
+        // Not there, or there but closed to this user: say which.
+        let error = match ctx.fs.metadata(&dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                format!("cannot read `{}`: {e}", display(&dir))
+            }
+            _ => format!("`{}` does not exist", display(&dir)),
+        };
         return Some(Identity {
             prefix: dir.clone(),
             real: None,
             invoked: dir.join("bin/python"),
             venv_cfg: None,
-            error: Some(format!("`{}` does not exist", display(&dir))),
+            error: Some(error),
         });
     }
     if let Err(e) = ctx.fs.read_dir_names(&dir) {
@@ -494,6 +511,7 @@ fn inspect(ctx: &Ctx, ident: Identity, found: Vec<(PathBuf, Source)>) -> Interpr
         startup_hooks: Vec::new(),
         foreign_scripts: Vec::new(),
         error: ident.error.clone(),
+        not_runnable: None,
         exec: None,
         conda: None,
     };

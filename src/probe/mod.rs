@@ -10,6 +10,7 @@ pub mod disk;
 pub mod exec;
 pub mod host;
 pub mod interpreters;
+pub mod requested;
 pub mod site;
 pub mod site_packages;
 pub mod version;
@@ -140,7 +141,12 @@ impl Ctx {
             env.insert("PATH".into(), DEFAULT_ROOT_PATH.into());
         }
 
-        let user = host::resolve_user(&fs, opts.user.as_deref(), host_root, &env)?;
+        let mut user = host::resolve_user(&fs, opts.user.as_deref(), host_root, &env)?;
+        if opts.user.is_some() && user.name.is_none() {
+            if let Some((_, h)) = opts.env.iter().rev().find(|(k, _)| k == "HOME") {
+                user.home = Some(h.clone());
+            }
+        }
         if opts.user.is_some() || !host_root {
             // Judge for that user: their HOME, not ours.
             match &user.home {

@@ -35,6 +35,8 @@ struct Case<'a> {
 
 struct Suite<'a> {
     name: String,
+    /// `<properties>`: what the suite judged and how it was selected.
+    props: Vec<(&'static str, String)>,
     cases: Vec<Case<'a>>,
 }
 
@@ -68,9 +70,15 @@ fn suites<'a>(run: &'a Run) -> Vec<Suite<'a>> {
     if run.selection.machine {
         suites.push(Suite {
             name: MACHINE.to_string(),
+            props: run
+                .selection
+                .unresolved
+                .iter()
+                .map(|u| ("unresolved", format!("{} ({})", u.what, u.how)))
+                .collect(),
             cases: rules
                 .iter()
-                .filter(|(_, k)| matches!(k, Some(Kind::Machine(_))))
+                .filter(|(_, k)| matches!(k, Some(Kind::Machine(_) | Kind::Target(_))))
                 .map(|(r, _)| case(r))
                 .collect(),
         });
@@ -79,8 +87,15 @@ fn suites<'a>(run: &'a Run) -> Vec<Suite<'a>> {
         let Some(it) = run.snapshot.interpreters.get(i) else {
             continue;
         };
+        let mut props = vec![(
+            "environment",
+            format!("{} ({})", it.prefix, run.selection.how_of(i)),
+        )];
+        props.extend(it.version.clone().map(|v| ("python", v)));
+        props.push(("kind", it.kind.as_str().to_string()));
         suites.push(Suite {
             name: it.prefix.clone(),
+            props,
             cases: rules
                 .iter()
                 .filter(|(_, k)| matches!(k, Some(Kind::Environment(_))))
@@ -93,7 +108,7 @@ fn suites<'a>(run: &'a Run) -> Vec<Suite<'a>> {
     let machine_rule = |f: &Finding| {
         rules
             .iter()
-            .any(|(r, k)| r.name == f.rule && matches!(k, Some(Kind::Machine(_))))
+            .any(|(r, k)| r.name == f.rule && matches!(k, Some(Kind::Machine(_) | Kind::Target(_))))
     };
     let mut place = |f: &'a Finding, reason: Option<&'a str>| {
         let suite_name = if machine_rule(f) {
@@ -106,6 +121,7 @@ fn suites<'a>(run: &'a Run) -> Vec<Suite<'a>> {
             None => {
                 suites.push(Suite {
                     name: suite_name,
+                    props: Vec::new(),
                     cases: Vec::new(),
                 });
                 suites.len() - 1
@@ -168,6 +184,19 @@ pub fn check(out: &mut impl Write, run: &Run) -> io::Result<()> {
                         ("skipped", "0"),
                     ])
                     .write_inner_content(|w| {
+                        if !s.props.is_empty() {
+                            w.create_element("properties").write_inner_content(|w| {
+                                for (k, v) in &s.props {
+                                    w.create_element("property")
+                                        .with_attributes([
+                                            ("name", *k),
+                                            ("value", xml_safe(v).as_str()),
+                                        ])
+                                        .write_empty()?;
+                                }
+                                Ok(())
+                            })?;
+                        }
                         for c in &s.cases {
                             write_case(w, run, &name, c, failed(c))?;
                         }

@@ -148,7 +148,11 @@ pub fn check(out: &mut impl Write, run: &Run) -> io::Result<()> {
                 }
             },
             "results": results,
-            "properties": { "summary": run.summary },
+            "properties": {
+                "summary": run.summary,
+                "environments": super::json::judged(run),
+                "unresolved": run.selection.unresolved,
+            },
         }]
     });
     serde_json::to_writer_pretty(&mut *out, &doc)?;

@@ -40,15 +40,33 @@ pub fn check(
         .filter_map(|&i| snap.interpreters.get(i))
         .collect();
     match targets.as_slice() {
-        [] => writeln!(
+        [] => match selection.unresolved.first() {
+            Some(u) => writeln!(
+                out,
+                "{}",
+                paint(
+                    format!("Nothing checked: {} cannot be read", u.what),
+                    S::new().bold()
+                )
+            )?,
+            None => writeln!(
+                out,
+                "{}",
+                paint("No environment selected", S::new().dimmed())
+            )?,
+        },
+        [one] => writeln!(
             out,
-            "{}",
+            "Checking {} {}",
+            paint(env_line(one), S::new().bold()),
             paint(
-                "No environment selected: no active venv or conda env, and no python3 on PATH",
+                format!(
+                    "(selected by {})",
+                    selection.how.first().map(String::as_str).unwrap_or("?")
+                ),
                 S::new().dimmed()
             )
         )?,
-        [one] => writeln!(out, "Checking {}", paint(env_line(one), S::new().bold()))?,
         many => writeln!(out, "Checking {} environments", many.len())?,
     }
     writeln!(out)?;

@@ -191,8 +191,39 @@ pub struct Finding {
 pub struct Selection {
     /// Indexes into `snapshot.interpreters`.
     pub targets: Vec<usize>,
+    /// How each target was chosen, parallel to `targets`: `--python`,
+    /// `VIRTUAL_ENV`, `CONDA_PREFIX`, `PATH python3`, `--all`.
+    pub how: Vec<String>,
     /// Run the machine-wide checks (PATH, environment variables).
     pub machine: bool,
+    /// What the run was meant to check but could not read: the gate must
+    /// not pass on it, so a rule turns each into an error.
+    pub unresolved: Vec<Unresolved>,
+}
+
+impl Selection {
+    /// How the target at `snapshot.interpreters[i]` was chosen.
+    pub fn how_of(&self, i: usize) -> &str {
+        self.targets
+            .iter()
+            .position(|&t| t == i)
+            .and_then(|k| self.how.get(k))
+            .map(String::as_str)
+            .unwrap_or("")
+    }
+}
+
+/// An environment the user meant (the active one, `--python X`) that
+/// resolves to nothing envdoctor can read.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unresolved {
+    /// What was meant, as the user would say it: "`python3` on PATH".
+    pub what: String,
+    /// How it was selected (`--python`, `VIRTUAL_ENV`, `PATH python3`).
+    pub how: String,
+    pub reason: String,
+    pub fix: String,
+    pub paths: Vec<String>,
 }
 
 /// Per-run adjustments: severity overrides and rule selection.
@@ -272,6 +303,7 @@ pub fn run(
             requirements: &settings.requirements,
         };
         let hits: Vec<Hit> = match kind {
+            checks::Kind::Target(f) => f(&ctx),
             checks::Kind::Machine(f) => {
                 if selection.machine {
                     f(&ctx)

@@ -51,6 +51,72 @@ pub fn broken_venv(_ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
     }]
 }
 
+/// The gate never passes unread: what the run meant to check and could
+/// not (a deleted active venv, a pyenv shim that fails, no Python on PATH,
+/// an interpreter the judged user cannot run) is an error naming it.
+pub fn check_target_unreadable(ctx: &CheckCtx) -> Vec<Hit> {
+    let mut out: Vec<Hit> = ctx
+        .selection
+        .unresolved
+        .iter()
+        .map(|u| Hit {
+            message: format!(
+                "Nothing was checked: {} cannot be read: {}",
+                u.what, u.reason
+            ),
+            paths: u.paths.clone(),
+            fix: u.fix.clone(),
+            ..Default::default()
+        })
+        .collect();
+    for &i in &ctx.selection.targets {
+        let Some(it) = ctx.snapshot.interpreters.get(i) else {
+            continue;
+        };
+        let how = ctx.selection.how_of(i);
+        // Under `--all` every environment on the machine is a target; a
+        // stale one is reported by the rules about it, not as unread.
+        if how == "--all" {
+            continue;
+        }
+        let exe = it.executable.as_deref().unwrap_or(&it.prefix);
+        if let Some(why) = &it.not_runnable {
+            out.push(Hit {
+                message: format!(
+                    "The environment to check, {} (selected by {how}), cannot be run by this user: {why}; what it would import was not judged",
+                    describe(it)
+                ),
+                paths: vec![exe.to_string()],
+                fix: format!(
+                    "Check an interpreter this user can run (`envdoctor check --python PATH`), or run the check as a user who can run `{exe}`"
+                ),
+                environment: Some(it.prefix.clone()),
+                ..Default::default()
+            });
+            continue;
+        }
+        // A broken venv is broken-venv's finding (with its recreate fix).
+        let is_venv = it.kind.is_virtual() || it.pyvenv_cfg.is_some();
+        if let Some(error) = it.error.as_ref().filter(|_| !is_venv) {
+            out.push(Hit {
+                message: format!(
+                    "Nothing was checked: the environment `{}` (selected by {how}) cannot be read: {error}",
+                    it.prefix
+                ),
+                paths: vec![it.prefix.clone()],
+                fix: match how {
+                    "VIRTUAL_ENV" => "Deactivate it (`deactivate`, or open a new shell), then activate the environment you mean, or check one by path: `envdoctor check --python PATH`".into(),
+                    "CONDA_PREFIX" => "Deactivate it (`conda deactivate`, or open a new shell), then activate the environment you mean, or check one by path: `envdoctor check --python PATH`".into(),
+                    _ => "Repair or reinstall it, or check another interpreter by path: `envdoctor check --python PATH` (`envdoctor scan` lists them)".into(),
+                },
+                environment: Some(it.prefix.clone()),
+                ..Default::default()
+            });
+        }
+    }
+    out
+}
+
 pub fn script_bad_interpreter(_ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
     // Group by the interpreter named: one finding per dead or foreign target.
     let mut by_interp: BTreeMap<(&str, bool), Vec<&str>> = BTreeMap::new();
@@ -120,24 +186,31 @@ pub fn script_bad_interpreter(_ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
 
 pub fn pip_python_mismatch(ctx: &CheckCtx) -> Vec<Hit> {
     let snap = ctx.snapshot;
-    let mut out = Vec::new();
-    let python_for = |pip: &str| -> Option<&'static str> {
-        match pip {
-            "pip"
-                if snap
-                    .command("python")
-                    .and_then(|c| c.path.as_ref())
-                    .is_some() =>
-            {
-                Some("python")
+    let on_path = |name: &str| snap.command(name).and_then(|c| c.path.as_ref()).is_some();
+    // Each pip with the python a user types beside it: `pip`/`python`
+    // (`python3` where there is no `python`), `pip3`/`python3`, and every
+    // `pipX.Y`/`pythonX.Y` on PATH.
+    let mut pairs: Vec<(String, String)> = vec![
+        (
+            "pip".into(),
+            if on_path("python") {
+                "python"
+            } else {
+                "python3"
             }
-            "pip" | "pip3" => Some("python3"),
-            _ => None,
+            .into(),
+        ),
+        ("pip3".into(), "python3".into()),
+    ];
+    for c in &snap.commands {
+        if let Some(minor) = c.name.strip_prefix("pip").filter(|m| m.contains('.')) {
+            pairs.push((c.name.clone(), format!("python{minor}")));
         }
-    };
-    for pip in ["pip", "pip3"] {
-        let Some(py) = python_for(pip) else { continue };
-        let (Some((_, pip_it)), Some((_, py_it))) =
+    }
+    let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (pip, py) in &pairs {
+        let (Some((pi, pip_it)), Some((yi, py_it))) =
             (snap.command_target(pip), snap.command_target(py))
         else {
             continue;
@@ -145,14 +218,20 @@ pub fn pip_python_mismatch(ctx: &CheckCtx) -> Vec<Hit> {
         if pip_it.prefix == py_it.prefix && pip_it.real_executable == py_it.real_executable {
             continue;
         }
-        let pip_cmd = snap.command(pip).expect("command_target found it");
-        let py_cmd = snap.command(py).expect("command_target found it");
+        // The same two environments through other names: said once.
+        if !seen.insert((pi, yi)) {
+            continue;
+        }
+        let (Some(pip_cmd), Some(py_cmd)) = (snap.command(pip), snap.command(py)) else {
+            continue;
+        };
         let mut paths: Vec<String> = Vec::new();
         paths.extend(pip_cmd.path.clone());
         paths.extend(pip_cmd.interpreter.clone());
         paths.extend(py_cmd.path.clone());
         paths.extend(py_cmd.interpreter.clone());
         paths.dedup();
+        let py_exe = py_it.executable.as_deref().unwrap_or(py);
         out.push(Hit {
             message: format!(
                 "`{pip}` on PATH installs into {} but `{py}` on PATH runs {}: packages installed with `{pip} install` cannot be imported by `{py}`",
@@ -161,13 +240,12 @@ pub fn pip_python_mismatch(ctx: &CheckCtx) -> Vec<Hit> {
             ),
             paths,
             fix: format!(
-                "Install with the interpreter you run: `{py} -m pip install <package>` (and `hash -r` if PATH changed in this shell)"
+                "Install with the interpreter you run: `{} -m pip install PACKAGE` (and `hash -r` if PATH changed in this shell)",
+                crate::shell::quote(py_exe)
             ),
             environment: Some(py_it.prefix.clone()),
             ..Default::default()
         });
-        // pip3 after pip usually repeats the same story; one is enough.
-        break;
     }
     out
 }
@@ -251,6 +329,13 @@ pub fn stale_activation(ctx: &CheckCtx) -> Vec<Hit> {
         let exists = snap.interpreter_by_prefix(value).is_some_and(|(_, i)| {
             i.error.is_none() || !i.error.as_deref().unwrap_or("").contains("does not exist")
         });
+        // When it was what `check` meant to judge, check-target-unreadable
+        // reports it as the error it is; one finding for one cause.
+        let judged = ctx.selection.how.iter().any(|h| h == var)
+            || ctx.selection.unresolved.iter().any(|u| u.how == var);
+        if !exists && judged {
+            continue;
+        }
         if !exists {
             out.push(Hit {
                 message: format!(

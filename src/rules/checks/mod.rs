@@ -17,6 +17,8 @@ pub type EnvironmentFn = fn(&CheckCtx, &Interpreter) -> Vec<Hit>;
 
 #[derive(Clone, Copy)]
 pub enum Kind {
+    /// About what the run selected; runs whatever was selected.
+    Target(MachineFn),
     Machine(MachineFn),
     Environment(EnvironmentFn),
 }
@@ -46,6 +48,10 @@ pub static KINDS: &[(&str, Kind)] = &[
         Kind::Machine(conda::conda_environments_txt_stale),
     ),
     ("broken-venv", Kind::Environment(environment::broken_venv)),
+    (
+        "check-target-unreadable",
+        Kind::Target(environment::check_target_unreadable),
+    ),
     (
         "script-bad-interpreter",
         Kind::Environment(environment::script_bad_interpreter),

@@ -1036,7 +1036,8 @@ mod tests {
         let rules_for = |i: usize| -> Vec<String> {
             let sel = Selection {
                 targets: vec![i],
-                machine: false,
+                how: vec!["--python".into()],
+                ..Default::default()
             };
             run(&catalog, &snap, &sel, &Settings::default())
                 .into_iter()

@@ -1,0 +1,79 @@
+//! Commands in fixes are code a user pastes, often as root. Every argument
+//! goes through [`quote`], so a path with a space, a quote or `$(` stays one
+//! word and runs nothing.
+
+/// One POSIX shell word for `arg`: as is when it holds only characters no
+/// shell treats specially, else in single quotes (a `'` inside becomes
+/// `'\''`). Control characters are kept literally inside the quotes, where
+/// the shell gives them no meaning.
+pub fn quote(arg: &str) -> String {
+    let plain = !arg.is_empty()
+        && arg.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'/' | b'.' | b'_' | b'-' | b'+' | b',' | b':' | b'@' | b'%' | b'=')
+        })
+        // `=` first would be read as an assignment by some shells, `-` as
+        // an option; both stay plain as arguments, but not as the command.
+        && !arg.starts_with('=');
+    if plain {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', r"'\''"))
+    }
+}
+
+/// A command line from its words, each quoted.
+pub fn join<S: AsRef<str>>(words: &[S]) -> String {
+    words
+        .iter()
+        .map(|w| quote(w.as_ref()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_that_need_no_quotes_stay_plain() {
+        assert_eq!(quote("/usr/bin/python3.11"), "/usr/bin/python3.11");
+        assert_eq!(quote("numpy==1.26.4"), "numpy==1.26.4");
+    }
+
+    #[test]
+    fn hostile_words_stay_one_inert_word() {
+        assert_eq!(quote("my proj"), "'my proj'");
+        assert_eq!(quote("a'b"), r"'a'\''b'");
+        assert_eq!(quote("bar-1.0$(touch${IFS}x)"), "'bar-1.0$(touch${IFS}x)'");
+        assert_eq!(quote(""), "''");
+        assert_eq!(quote("~/x"), "'~/x'");
+        assert_eq!(join(&["rm", "-rf", "/a b/c"]), "rm -rf '/a b/c'");
+    }
+
+    /// What bash makes of the quoted words is the words themselves.
+    #[test]
+    fn bash_reads_back_the_same_words() {
+        let words = [
+            "a b",
+            "it's",
+            "$(touch x)",
+            "`id`",
+            "new\nline",
+            "\\",
+            "*",
+            "!x",
+        ];
+        let script = format!("printf '%s\\0' {}", join(&words));
+        let out = std::process::Command::new("bash")
+            .args(["-c", &script])
+            .output()
+            .expect("bash");
+        let got: Vec<String> = out
+            .stdout
+            .split(|&b| b == 0)
+            .filter(|w| !w.is_empty())
+            .map(|w| String::from_utf8_lossy(w).into_owned())
+            .collect();
+        assert_eq!(got, words);
+    }
+}
