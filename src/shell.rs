@@ -30,6 +30,44 @@ pub fn join<S: AsRef<str>>(words: &[S]) -> String {
         .join(" ")
 }
 
+/// One simple command, built word by word: every word from the machine
+/// (a path, a name, a version) is quoted; operators and redirections come
+/// only from envdoctor's own code (`&'static str`), never from input.
+#[derive(Debug, Clone)]
+pub struct Cmd(Vec<String>);
+
+impl Cmd {
+    pub fn new(program: &str) -> Cmd {
+        Cmd(vec![quote(program)])
+    }
+
+    pub fn arg(mut self, a: impl AsRef<str>) -> Cmd {
+        self.0.push(quote(a.as_ref()));
+        self
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Cmd
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        for a in args {
+            self.0.push(quote(a.as_ref()));
+        }
+        self
+    }
+
+    /// Shell syntax written by envdoctor itself (`> "$req"`, `"$req"`).
+    pub fn raw(mut self, code: &'static str) -> Cmd {
+        self.0.push(code.to_string());
+        self
+    }
+
+    pub fn build(self) -> String {
+        self.0.join(" ")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

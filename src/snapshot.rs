@@ -253,6 +253,10 @@ pub struct PyvenvCfg {
     pub version: Option<String>,
     /// The tool that made it, from its own key (`virtualenv`, `uv`) or `venv`.
     pub creator: Option<String>,
+    /// `prompt`, when the venv was made with `--prompt` (venv writes it as
+    /// a Python repr; the quotes are taken off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

@@ -196,7 +196,7 @@ fn sudo_pip_leftovers_inside_the_users_cache() {
         );
         assert!(msg.contains(&format!("{home}/.cache/pip/wheels")), "{msg}");
         assert!(msg.contains("[Errno 13] Permission denied"), "{msg}");
-        let fix = h["fix"].as_str().unwrap();
+        let fix = fix(h);
         assert!(
             fix.contains(&format!("sudo chown -R {who}: {home}/.cache/pip")),
             "{fix}"
@@ -280,7 +280,7 @@ fn cache_dir_owned_by_root_is_disabled_by_pip() {
         );
         assert!(msg.contains("owned by `root` (uid 0), mode 0755"), "{msg}");
         assert_eq!(hits[0]["severity"], "warning");
-        let fix = hits[0]["fix"].as_str().unwrap();
+        let fix = fix(hits[0]);
         assert!(
             fix.contains(&format!("sudo chown -R {who}: {home}/.cache/pip")),
             "{fix}"
@@ -324,10 +324,7 @@ fn own_entries_without_write_permission() {
             "{msg}"
         );
         assert_eq!(hits[0]["severity"], "error");
-        assert!(hits[0]["fix"]
-            .as_str()
-            .unwrap()
-            .contains(&format!("chmod -R u+rwX {home}/.cache/pip")));
+        assert!(fix(hits[0]).contains(&format!("chmod -R u+rwX {home}/.cache/pip")));
         assert!(of(&f, "cache-owned-by-other-user").is_empty());
     }
 }
@@ -346,14 +343,11 @@ fn home_owned_by_another_uid() {
             msg.contains(&format!("HOME `{home}`")) && msg.contains("not writable"),
             "{msg}"
         );
+        // The cache under it fails for the same reason: one cause, one
+        // finding, which names the cache.
+        assert!(msg.contains(&format!("{home}/.cache/pip")), "{msg}");
         let c = of(&f, "cache-not-writable");
-        assert_eq!(c.len(), 1, "{who}: {f:#?}");
-        let msg = c[0]["message"].as_str().unwrap();
-        assert!(
-            msg.contains("does not exist and its nearest existing parent")
-                && msg.contains(&format!("`{home}`")),
-            "{msg}"
-        );
+        assert!(c.is_empty(), "{who}: {c:#?}");
     }
     // HOME missing altogether.
     let img = Image::new();
@@ -392,10 +386,7 @@ fn site_packages_of_a_root_owned_venv() {
         msg.contains("User site-packages are not visible in this virtualenv"),
         "{msg}"
     );
-    assert!(hits[0]["fix"]
-        .as_str()
-        .unwrap()
-        .contains(&format!("sudo chown -R nobody: {}", venv.display())));
+    assert!(fix(hits[0]).contains(&format!("sudo chown -R nobody: {}", venv.display())));
     // Root can write it: nothing to say.
     let (v, _) = img.sb.json(&["check", "--python", venv.to_str().unwrap()]);
     assert!(of(
@@ -446,10 +437,10 @@ fn corrupt_and_built_wheels_in_the_cache() {
         .collect();
     assert!(paths.contains(&cut.to_str().unwrap()) && paths.contains(&empty.to_str().unwrap()));
     assert!(!paths.contains(&good.to_str().unwrap()));
-    assert!(f[0]["fix"]
-        .as_str()
-        .unwrap()
-        .contains(&format!("rm -f '{}'", cut.display())));
+    assert!(fix(&f[0]).contains(&format!(
+        "rm -f -- {}",
+        envdoctor::shell::quote(cut.to_str().unwrap())
+    )));
     // pip itself refuses the cut wheel.
     let out = Command::new(python("3.11"))
         .args([
@@ -473,10 +464,7 @@ fn corrupt_and_built_wheels_in_the_cache() {
     assert_eq!(built[0]["severity"], "info");
     let msg = built[0]["message"].as_str().unwrap();
     assert!(msg.contains("`pycurl` (7.45.2, built "), "{msg}");
-    assert!(built[0]["fix"]
-        .as_str()
-        .unwrap()
-        .contains("pip cache remove "));
+    assert!(fix(&built[0]).contains("pip cache remove "));
 }
 
 /// A planted secret must not appear in any output format.
@@ -701,7 +689,7 @@ fn uv_cache_with_root_owned_entries() {
             "{msg}"
         );
         assert_eq!(hits[0]["severity"], "error");
-        assert!(hits[0]["fix"].as_str().unwrap().contains("UV_NO_CACHE=1"));
+        assert!(fix(hits[0]).contains("UV_NO_CACHE=1"));
     }
 }
 
@@ -794,7 +782,7 @@ fn small_tmpfs_and_readonly_cache() {
             && msg.contains("[Errno 28] No space left on device"),
         "{msg}"
     );
-    assert!(low[0]["fix"].as_str().unwrap().contains("export TMPDIR="));
+    assert!(fix(low[0]).contains("export TMPDIR="));
     let ro_hits = of(&f, "cache-readonly-filesystem");
     assert_eq!(ro_hits.len(), 1, "{f:#?}");
     let msg = ro_hits[0]["message"].as_str().unwrap();
@@ -1003,10 +991,7 @@ fn root_with_another_users_home() {
         msg.contains("`sudo` without `-H`") && msg.contains("The cache has been disabled"),
         "{msg}"
     );
-    assert!(hits[0]["fix"]
-        .as_str()
-        .unwrap()
-        .contains("sudo -H pip install"));
+    assert!(fix(hits[0]).contains("sudo -H pip install"));
     let out = Command::new(python("3.11"))
         .args(["-m", "pip", "cache", "dir"])
         .env_clear()
@@ -1026,10 +1011,7 @@ fn http_proxy_without_https_proxy() {
         .as_str()
         .unwrap()
         .contains("no `https_proxy`"));
-    assert!(f[0]["fix"]
-        .as_str()
-        .unwrap()
-        .contains("export https_proxy=\"$http_proxy\""));
+    assert!(fix(&f[0]).contains("export https_proxy=\"$http_proxy\""));
     // pip's own `proxy` setting covers https too.
     sb.set_env("PIP_PROXY", "http://proxy.example.com:3128");
     assert!(sb.findings(&["--all"], "proxy-misconfigured").is_empty());

@@ -354,9 +354,13 @@ fn stale_environments_txt_entries_fire_and_live_ones_do_not() {
     }
     assert_eq!(f[0]["severity"], "info");
     // The fix really removes exactly the stale lines.
-    let fix = f[0]["fix"].as_str().unwrap();
-    let cmd = fix.split('`').nth(1).unwrap();
-    run_ok(Command::new("sh").args(["-c", cmd]));
+    let cmds: Vec<&str> = f[0]["fix"]["commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    run_ok(Command::new("bash").args(["-ec", &cmds.join("\n")]));
     let left = std::fs::read_to_string(&txt).unwrap();
     assert_eq!(left.lines().count(), lines.len().div_ceil(2));
     assert!(findings_for(&sb, &["--all"], "conda-environments-txt-stale").is_empty());
@@ -376,10 +380,7 @@ fn conda_files_missing_on_the_stripped_layouts() {
     assert_eq!(f.len(), 1, "{f:#?}");
     let msg = f[0]["message"].as_str().unwrap();
     assert!(msg.contains("`readline 8.2` (26 of 26 files"), "{msg}");
-    assert!(f[0]["fix"]
-        .as_str()
-        .unwrap()
-        .contains("--force-reinstall pip python readline"));
+    assert!(fix(&f[0]).contains("--force-reinstall pip python readline"));
 }
 
 // ---------------------------------------------------------------------------
@@ -654,7 +655,7 @@ fn pip_install_next_to_conda_is_counted() {
         "{msg}"
     );
     assert!(msg.contains("3 conda package(s)"), "{msg}");
-    assert!(f[0]["fix"].as_str().unwrap().contains("env export -p"));
+    assert!(fix(&f[0]).contains("env export -p"));
     // A clean pip install is no override and no conda-after-pip.
     for quiet in [
         "pip-overrides-conda",
@@ -683,7 +684,7 @@ fn pip_replacing_conda_numpy_is_an_error_naming_both() {
             && msg.contains("`numpy 2.0.0` from pip"),
         "{msg}"
     );
-    let fix = f[0]["fix"].as_str().unwrap();
+    let fix = fix(&f[0]);
     assert!(
         fix.contains("pip uninstall -y numpy") && fix.contains("--force-reinstall numpy"),
         "{fix}"
@@ -751,7 +752,7 @@ fn conda_transaction_after_pip_install_gives_the_order_with_dates() {
     );
     assert!(msg.contains("`leftpad 1.0` (2024-03-01 09:30:00)"), "{msg}");
     assert!(msg.contains("it changed `leftpad` itself"), "{msg}");
-    let fix = f[0]["fix"].as_str().unwrap();
+    let fix = fix(&f[0]);
     assert!(
         fix.contains("--force-reinstall --no-deps leftpad==1.0"),
         "{fix}"
@@ -798,7 +799,7 @@ fn env_without_pip_gets_pip_from_elsewhere_on_path() {
         msg.contains(&format!("installs into `{}`", other.display())),
         "{msg}"
     );
-    assert!(f[0]["fix"].as_str().unwrap().contains("install -p"));
+    assert!(fix(&f[0]).contains("install -y -p"));
 
     // With pip in the env (conda's pip record and bin/pip) it is quiet.
     let (sb, env) = clean_env();
@@ -842,7 +843,7 @@ fn user_site_leaking_into_a_conda_env() {
     assert!(!msg.contains("unrelated"), "{msg}");
     // Another version than the env's: an error, as shadowed-package judges it.
     assert_eq!(f[0]["severity"], "error");
-    assert!(f[0]["fix"].as_str().unwrap().contains("PYTHONNOUSERSITE=1"));
+    assert!(fix(&f[0]).contains("PYTHONNOUSERSITE=1"));
     // One finding for one problem: the generic shadowing rule leaves it here.
     assert!(findings_for(&sb, &args(&target(&env)), "shadowed-package").is_empty());
 

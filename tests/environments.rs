@@ -66,11 +66,25 @@ fn broken_venv_when_its_base_is_deleted() {
         "{msg}"
     );
     assert_eq!(f[0]["severity"], "error");
-    assert!(
-        f[0]["fix"]
-            .as_str()
-            .unwrap()
-            .contains("python3.12 -m venv --clear"),
+    // No other 3.12 that envdoctor can see: how to get one, not a command
+    // naming a bare `python3.12` that would fail or run another Python.
+    assert_eq!(
+        f[0]["fix"]["commands"][0], "uv python install 3.12",
+        "{:#}",
+        f[0]
+    );
+    // With pyenv's 3.12 in view, the fix recreates it from that one, by
+    // absolute path.
+    sb.set_env("PYENV_ROOT", "/root/.pyenv");
+    let f = sb.findings(&["--python", venv.to_str().unwrap()], "broken-venv");
+    let py = python("3.12").with_file_name("python3");
+    assert_eq!(
+        f[0]["fix"]["commands"][0],
+        format!(
+            "{} -m venv --clear {}",
+            envdoctor::shell::quote(py.to_str().unwrap()),
+            envdoctor::shell::quote(venv.to_str().unwrap())
+        ),
         "{:#}",
         f[0]
     );
@@ -161,14 +175,7 @@ fn script_bad_interpreter_after_moving_a_venv() {
             && msg.contains("does not exist"),
         "{msg}"
     );
-    assert!(
-        f[0]["fix"]
-            .as_str()
-            .unwrap()
-            .contains("moved or copied from"),
-        "{:#}",
-        f[0]
-    );
+    assert!(fix(&f[0]).contains("moved or copied from"), "{:#}", f[0]);
 }
 
 fn write_script(path: &Path, text: &str) {
@@ -202,7 +209,7 @@ fn pip_python_mismatch_reads_the_pip_shebang() {
         assert!(msg.contains("`pip3` on PATH installs into `/usr`"), "{msg}");
     }
     assert!(msg.contains(&format!("`{}`", venv.display())), "{msg}");
-    assert!(f[0]["fix"].as_str().unwrap().contains("-m pip install"));
+    assert!(fix(&f[0]).contains("-m pip install"));
 
     // The venv's own pip first on PATH: quiet.
     for pip in ["pip", "pip3"] {

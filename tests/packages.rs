@@ -139,7 +139,7 @@ fn pythonpath_target_dir_shadows_the_venv() {
         "{m}"
     );
     assert!(m.contains("PYTHONPATH"), "{m}");
-    assert!(f["fix"].as_str().unwrap().contains(pp.to_str().unwrap()));
+    assert!(fix(&f).contains(pp.to_str().unwrap()));
 
     // `why` tells the same story, in sys.path order.
     let out = sb.run(&["why", "mylib", "--python", env.python.to_str().unwrap()]);
@@ -217,7 +217,7 @@ fn user_site_shadows_the_base_of_a_system_site_venv() {
     assert!(m.contains(&format!("{}/pip", user_site.display())), "{m}");
     assert!(m.contains("`pip` 1.0") && m.contains("`pip` 23.2.1"), "{m}");
     assert!(m.contains("user site"), "{m}");
-    let fix = f["fix"].as_str().unwrap();
+    let fix = fix(&f);
     assert!(fix.contains("pip uninstall -y pip"), "{fix}");
 
     // A copy in the venv itself is how such venvs override what they
@@ -283,7 +283,7 @@ fn tensorflow_variants_are_reported_once_with_tf_advice() {
         m.contains("`tensorflow` 2.15.0") && m.contains("`tensorflow-gpu` 2.12.0"),
         "{m}"
     );
-    let fix = f["fix"].as_str().unwrap();
+    let fix = fix(&f);
     assert!(
         fix.contains("pip uninstall -y tensorflow tensorflow-gpu")
             && fix.contains("install tensorflow==2.15.0"),
@@ -373,10 +373,7 @@ fn duplicate_leftover_and_broken_metadata() {
     let found = package_findings(&sb, &env);
     let d = only(&found, "duplicate-distribution");
     assert!(msg(&d).contains("dup-1.0.dist-info") && msg(&d).contains("dup-2.0.dist-info"));
-    assert!(
-        d["fix"].as_str().unwrap().contains("rm -rf")
-            && d["fix"].as_str().unwrap().contains("dup-1.0.dist-info")
-    );
+    assert!(fix(&d).contains("rm -rf") && fix(&d).contains("dup-1.0.dist-info"));
     let l = only(&found, "invalid-distribution-leftover");
     assert!(
         msg(&l).contains("`~one`") && msg(&l).contains("-one"),
@@ -587,10 +584,7 @@ fn pip_into_an_externally_managed_root() {
         m.contains("`requests` 2.31.0") && m.contains("/usr/local/lib/python3.11/dist-packages"),
         "{m}"
     );
-    assert!(fs[0]["fix"]
-        .as_str()
-        .unwrap()
-        .contains("uninstall --break-system-packages -y requests"));
+    assert!(fix(fs[0]).contains("uninstall --break-system-packages -y requests"));
 }
 
 /// Every file under `dir` with its mtime and a hash of its contents (FIFOs
@@ -810,10 +804,7 @@ fn user_site_shadows_a_conda_env() {
         "{m}"
     );
     assert!(m.contains(&user_site.display().to_string()), "{m}");
-    assert!(fs[0]["fix"]
-        .as_str()
-        .unwrap()
-        .contains("PYTHONNOUSERSITE=1"));
+    assert!(fix(&fs[0]).contains("PYTHONNOUSERSITE=1"));
     // With the user site off, nothing is shadowed.
     sb.set_env("PYTHONNOUSERSITE", "1");
     let (v, _) = sb.json(&["check"]);

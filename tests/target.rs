@@ -190,7 +190,7 @@ fn a_python_version_file_naming_a_missing_version_fails_the_gate() {
         msg.contains("3.9.99") && msg.contains(".python-version"),
         "{msg}"
     );
-    assert!(f[0]["fix"].as_str().unwrap().contains("pyenv install"));
+    assert!(fix(f[0]).contains("pyenv install"));
     // PYENV_VERSION naming a missing version, likewise.
     let mut sb = pyenv_sandbox();
     sb.set_env("PYENV_VERSION", "2.9.9");

@@ -244,6 +244,11 @@ pub fn scan(opts: &Options) -> Result<Snapshot, crate::Error> {
         opts.requested_only,
         &conda,
     );
+    // A broken environment's fix names a working Python of the same
+    // version by path: that takes knowing the others (no site-packages).
+    if opts.requested_only && interpreters.iter().any(|i| i.error.is_some()) {
+        interpreters = interpreters::discover(&ctx, &commands, requested.as_deref(), false, &conda);
+    }
     conda::describe_envs(&ctx, &mut interpreters);
     let commands = commands::link(&ctx, commands, &mut interpreters);
     if ctx.exec {

@@ -34,6 +34,12 @@ pub fn read_pyvenv_cfg(fs: &Fs, path: &Path) -> std::io::Result<PyvenvCfg> {
                     cfg.version = Some(short);
                 }
             }
+            "prompt" => {
+                let unq = ['\'', '"']
+                    .iter()
+                    .find_map(|q| v.strip_prefix(*q).and_then(|x| x.strip_suffix(*q)));
+                cfg.prompt = Some(unq.unwrap_or(&v).to_string());
+            }
             "virtualenv" => creator = Some("virtualenv".to_string()),
             "uv" => creator = Some("uv".to_string()),
             _ => {}

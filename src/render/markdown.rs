@@ -99,7 +99,16 @@ fn finding(doc: &mut String, f: &Finding, accepted: Option<&str>) {
         }
         doc.push('\n');
     }
-    let _ = writeln!(doc, "- Fix: {}", f.fix.replace('\n', " "));
+    let _ = writeln!(doc, "- Fix: {}", f.fix.text.replace('\n', " "));
+    if !f.fix.commands.is_empty() {
+        let body = f.fix.commands.join("\n");
+        let fence = "`".repeat(3.max(longest_backtick_run(&body) + 1));
+        let _ = writeln!(doc, "\n  {fence}sh");
+        for c in &f.fix.commands {
+            let _ = writeln!(doc, "  {c}");
+        }
+        let _ = writeln!(doc, "  {fence}");
+    }
     if let Some(r) = accepted {
         let _ = writeln!(
             doc,
@@ -344,6 +353,11 @@ pub fn report(out: &mut impl Write, run: &Run, from_snapshot: Option<&str>) -> i
     let doc = tilde(&redact::urls(&d), host.user.home.as_deref());
     out.write_all(doc.trim_end().as_bytes())?;
     writeln!(out)
+}
+
+/// The longest run of backticks in `s`: a fence must be longer.
+fn longest_backtick_run(s: &str) -> usize {
+    s.split(|c| c != '`').map(str::len).max().unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -100,7 +100,8 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
     }
     let mut props = Map::new();
     props.insert("rule".into(), json!(f.rule));
-    props.insert("fix".into(), json!(f.fix));
+    props.insert("fix".into(), json!(f.fix.to_string()));
+    props.insert("fixCommands".into(), json!(f.fix.commands));
     if let Some(env) = &f.environment {
         props.insert("environment".into(), json!(env));
     }

@@ -100,8 +100,11 @@ pub fn check(
             out,
             "  {} {}",
             paint("fix:", S::new().green().bold()),
-            f.fix
+            f.fix.text
         )?;
+        for c in &f.fix.commands {
+            writeln!(out, "    {} {c}", paint("$", S::new().dimmed()))?;
+        }
         writeln!(out)?;
     }
     let mut line = format!(

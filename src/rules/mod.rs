@@ -159,13 +159,65 @@ fn is_kebab(s: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
+/// The concrete fix for one finding: what to do in words, and the shell
+/// commands that do it, in order. Commands are built with
+/// [`crate::shell::Cmd`], so every argument is quoted; a fix with no
+/// commands is a manual step.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Fix {
+    pub text: String,
+    #[serde(default)]
+    pub commands: Vec<String>,
+}
+
+impl Fix {
+    /// Words and the commands that carry them out.
+    pub fn run(text: impl Into<String>, commands: Vec<String>) -> Fix {
+        Fix {
+            text: text.into(),
+            commands,
+        }
+    }
+}
+
+impl From<String> for Fix {
+    fn from(text: String) -> Fix {
+        Fix {
+            text,
+            commands: Vec::new(),
+        }
+    }
+}
+
+impl From<&str> for Fix {
+    fn from(text: &str) -> Fix {
+        Fix::from(text.to_string())
+    }
+}
+
+/// On one line: the words, then each command in backticks.
+impl fmt::Display for Fix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)?;
+        for (i, c) in self.commands.iter().enumerate() {
+            let sep = match (i, self.text.is_empty()) {
+                (0, true) => "",
+                (0, false) => ": ",
+                _ => ", then ",
+            };
+            write!(f, "{sep}`{c}`")?;
+        }
+        Ok(())
+    }
+}
+
 /// What a check kind reports; the engine turns it into a [`Finding`].
 #[derive(Debug, Clone, Default)]
 pub struct Hit {
     pub message: String,
     pub paths: Vec<String>,
-    /// The concrete fix for this case: a command to paste.
-    pub fix: String,
+    /// The concrete fix for this case.
+    pub fix: Fix,
     /// Overrides the rule's severity for this hit (e.g. shadowing is an error
     /// when the versions differ, a warning otherwise).
     pub severity: Option<Severity>,
@@ -183,7 +235,7 @@ pub struct Finding {
     /// The environment (its prefix) the finding is about, or null for
     /// machine-wide findings.
     pub environment: Option<String>,
-    pub fix: String,
+    pub fix: Fix,
 }
 
 /// Which environments a check run looks at.

@@ -320,3 +320,13 @@ pub fn by_prefix<'a>(scan: &'a Value, prefix: &Path) -> &'a Value {
         .find(|i| i["prefix"] == *p)
         .unwrap_or_else(|| panic!("no interpreter with prefix {p} in scan: {scan:#}"))
 }
+
+/// A finding's fix as one text: its words, then each command on a line.
+pub fn fix(finding: &Value) -> String {
+    let mut s = finding["fix"]["text"].as_str().unwrap_or("").to_string();
+    for c in finding["fix"]["commands"].as_array().into_iter().flatten() {
+        s.push('\n');
+        s.push_str(c.as_str().unwrap_or(""));
+    }
+    s
+}

@@ -6,8 +6,12 @@
 use crate::rules::{CheckCtx, Hit, Severity};
 use crate::snapshot::{CacheDir, Entry, Interpreter, Kind, Setting, Snapshot, Storage};
 use std::collections::BTreeMap;
+use std::path::Path;
 
 /// How the user is named in messages and in `chown USER:`.
+use crate::rules::Fix;
+use crate::shell::{quote, Cmd};
+
 fn user_name(snap: &Snapshot) -> String {
     let u = &snap.host.user;
     match (&u.name, u.uid) {
@@ -25,6 +29,34 @@ fn user_label(snap: &Snapshot) -> String {
         (None, Some(uid)) => format!("uid {uid}"),
         (None, None) => "the current user".into(),
     }
+}
+
+/// `sudo chown -R USER: DIR`, or `USER` alone for a uid without a passwd
+/// entry (whose login group `chown` could not find).
+fn chown(snap: &Snapshot, dir: &str) -> String {
+    let u = &snap.host.user;
+    let owner = match (&u.name, u.uid) {
+        (Some(n), _) => format!("{n}:"),
+        (None, Some(uid)) => uid.to_string(),
+        (None, None) => "\"$(id -un):\"".to_string(),
+    };
+    let c = Cmd::new("sudo").args(["chown", "-R"]);
+    if u.name.is_none() && u.uid.is_none() {
+        return c.raw("\"$(id -un):\"").arg(dir).build();
+    }
+    c.arg(owner).arg(dir).build()
+}
+
+/// `VAR` pointed at a fresh directory of this user's (`mktemp -d`).
+fn fresh_cache_dir(var: &'static str) -> Vec<String> {
+    vec![format!("export {var}=\"$(mktemp -d)\"")]
+}
+
+/// The judged user's HOME, when set.
+fn home_dir(snap: &Snapshot) -> Option<&str> {
+    snap.env_var("HOME")
+        .or(snap.host.user.home.as_deref())
+        .filter(|h| !h.is_empty())
 }
 
 fn is_root(snap: &Snapshot) -> bool {
@@ -164,7 +196,19 @@ pub fn cache_not_writable(ctx: &CheckCtx) -> Vec<Hit> {
                 conda.iter().map(|c| format!("`{}`", c.path)).collect::<Vec<_>>().join(", ")
             ),
             paths: conda.iter().map(|c| c.path.clone()).collect(),
-            fix: format!("`mkdir -p ~/.conda/pkgs && conda config --add pkgs_dirs ~/.conda/pkgs`, or `sudo chown -R {user}: {}`", conda[0].path),
+            fix: match home_dir(snap) {
+                Some(h) => {
+                    let own = format!("{}/.conda/pkgs", h.trim_end_matches('/'));
+                    Fix::run(
+                        format!("Give conda a package cache {user} owns (or hand `{}` back: `{}`)", conda[0].path, chown(snap, &conda[0].path)),
+                        vec![
+                            Cmd::new("mkdir").arg("-p").arg(&own).build(),
+                            Cmd::new("conda").args(["config", "--add", "pkgs_dirs"]).arg(&own).build(),
+                        ],
+                    )
+                }
+                None => Fix::run(format!("Hand the cache back to {user}"), vec![chown(snap, &conda[0].path)]),
+            },
             severity: Some(Severity::Error),
             ..Default::default()
         });
@@ -175,6 +219,12 @@ pub fn cache_not_writable(ctx: &CheckCtx) -> Vec<Hit> {
         .filter(|c| c.disabled_by.is_none() && c.tool != "conda")
     {
         let Some(n) = &c.nearest else { continue };
+        // Under a HOME that is itself unusable: home-unusable says it once.
+        let under_broken_home = home_dir(snap)
+            .is_some_and(|h| Path::new(&c.path).starts_with(h) && home_problem(snap).is_some());
+        if under_broken_home {
+            continue;
+        }
         if !passes_top(snap, c) {
             let (what, severity) = match c.tool.as_str() {
                 "pip" => (
@@ -221,18 +271,22 @@ pub fn cache_not_writable(ctx: &CheckCtx) -> Vec<Hit> {
                 ""
             };
             let fix = if is_root(snap) && c.tool == "pip" && n.uid != 0 {
-                format!(
+                Fix::from(format!(
                     "Run pip as root with root's HOME: `sudo -H pip install ...`; {}",
                     no_cache_fix("pip")
-                )
+                ))
             } else {
                 match chown_target(snap, c) {
-                    Some(dir) => format!("Give it back to `{user}`: `sudo chown -R {user}: {dir}`; {}", no_cache_fix(&c.tool)),
-                    None => format!(
-                        "Point the cache at a directory `{user}` can write: `mkdir -p /tmp/{user}-{tool}-cache && export {var}=/tmp/{user}-{tool}-cache`; {}",
-                        no_cache_fix(&c.tool),
-                        tool = c.tool,
-                        var = cache_var(&c.tool),
+                    Some(dir) => Fix::run(
+                        format!("Give it back to `{user}` ({})", no_cache_fix(&c.tool)),
+                        vec![chown(snap, dir)],
+                    ),
+                    None => Fix::run(
+                        format!(
+                            "Point the cache at a fresh directory `{user}` owns, in this shell and your profile ({})",
+                            no_cache_fix(&c.tool)
+                        ),
+                        fresh_cache_dir(cache_var(&c.tool)),
                     ),
                 }
             };
@@ -275,7 +329,10 @@ pub fn cache_not_writable(ctx: &CheckCtx) -> Vec<Hit> {
                 list_paths(&mine, 3)
             ),
             paths: mine.iter().map(|e| e.path.clone()).collect(),
-            fix: format!("`chmod -R u+rwX {}`; {}", c.path, no_cache_fix(&c.tool)),
+            fix: Fix::run(
+                format!("Open them to their owner again ({})", no_cache_fix(&c.tool)),
+                vec![Cmd::new("chmod").args(["-R", "u+rwX"]).arg(&c.path).build()],
+            ),
             severity: Some(severity),
             environment: env_of(c),
         });
@@ -405,7 +462,10 @@ pub fn cache_owned_by_other_user(ctx: &CheckCtx) -> Vec<Hit> {
                 c.path
             ),
             paths: foreign.iter().map(|e| e.path.clone()).collect(),
-            fix: format!("Give them back: `sudo chown -R {user}: {}`; {}", c.path, no_cache_fix(&c.tool)),
+            fix: Fix::run(
+                format!("Give them back to `{user}` ({})", no_cache_fix(&c.tool)),
+                vec![chown(snap, &c.path)],
+            ),
             severity: Some(severity),
             environment: env_of(c),
         });
@@ -413,27 +473,12 @@ pub fn cache_owned_by_other_user(ctx: &CheckCtx) -> Vec<Hit> {
     out
 }
 
-pub fn home_unusable(ctx: &CheckCtx) -> Vec<Hit> {
-    let snap = ctx.snapshot;
-    let user = user_name(snap);
+/// What is wrong with the judged user's HOME, when something is: the one
+/// cause behind every cache under it failing (said once, by home-unusable).
+fn home_problem(snap: &Snapshot) -> Option<String> {
     let who = user_label(snap);
-    let fix_for = |h: &str| {
-        format!(
-            "Give {user} a home it owns: `sudo mkdir -p {h} && sudo chown {user}: {h}` (in a Dockerfile: `useradd -m {user}`), or point HOME at one: `export HOME=$(mktemp -d)`"
-        )
-    };
-    let home = snap.env_var("HOME").or(snap.host.user.home.as_deref());
-    let Some(home) = home.filter(|h| !h.is_empty()) else {
-        return vec![Hit {
-            message: format!("`HOME` is not set and {who} has no home in `/etc/passwd`: pip cannot place its cache or `--user` installs, and Python's `~` stays unexpanded"),
-            paths: Vec::new(),
-            fix: "`export HOME=/path/to/a/directory/you/own`".into(),
-            ..Default::default()
-        }];
-    };
-    let Some(s) = snap.storage.iter().find(|s| s.role == "home") else {
-        return Vec::new();
-    };
+    let home = home_dir(snap)?;
+    let s = snap.storage.iter().find(|s| s.role == "home")?;
     let problem = match &s.nearest {
         _ if !s.exists => Some(format!(
             "does not exist (a user made without a home, or a container whose HOME was never created); pip disables its cache (`{home}/.cache/pip`) and `pip install --user` fails with \"[Errno 2] No such file or directory\" or \"[Errno 13] Permission denied\""
@@ -449,6 +494,45 @@ pub fn home_unusable(ctx: &CheckCtx) -> Vec<Hit> {
         )),
         _ => None,
     };
+    problem
+}
+
+pub fn home_unusable(ctx: &CheckCtx) -> Vec<Hit> {
+    let snap = ctx.snapshot;
+    let user = user_name(snap);
+    let who = user_label(snap);
+    // A system account (`nobody`, home `/nonexistent`) is not to be given
+    // a home: point HOME somewhere for the session instead.
+    let fix_for = |h: &str| {
+        let real_home = h.starts_with("/home/") || h.starts_with("/Users/");
+        if real_home && !is_root(snap) {
+            Fix::run(
+                format!("Give {user} the home `/etc/passwd` names (as root), or point HOME at a fresh directory: `export HOME=\"$(mktemp -d)\"`"),
+                vec![
+                    Cmd::new("sudo").args(["mkdir", "-p"]).arg(h).build(),
+                    chown(snap, h),
+                ],
+            )
+        } else {
+            Fix::run(
+                "Point HOME at a fresh directory this user owns, for this shell (in a Dockerfile or CI job: `ENV HOME=...` / `env: HOME`)",
+                vec!["export HOME=\"$(mktemp -d)\"".to_string()],
+            )
+        }
+    };
+    let home = snap.env_var("HOME").or(snap.host.user.home.as_deref());
+    let Some(home) = home.filter(|h| !h.is_empty()) else {
+        return vec![Hit {
+            message: format!("`HOME` is not set and {who} has no home in `/etc/passwd`: pip cannot place its cache or `--user` installs, and Python's `~` stays unexpanded"),
+            paths: Vec::new(),
+            fix: Fix::run(
+                "Point HOME at a fresh directory this user owns",
+                vec!["export HOME=\"$(mktemp -d)\"".to_string()],
+            ),
+            ..Default::default()
+        }];
+    };
+    let problem = home_problem(snap);
     problem
         .map(|p| Hit {
             message: format!("HOME `{home}` {p}"),
@@ -478,7 +562,13 @@ pub fn cache_readonly_filesystem(ctx: &CheckCtx) -> Vec<Hit> {
                     "pip's temporary directory `{}` ({}) is on a read-only filesystem (`{mount}`, {fs_type}): every download and build fails with \"[Errno 30] Read-only file system\"",
                     s.path, s.label
                 ),
-                "Point TMPDIR at a writable directory: `export TMPDIR=$HOME/tmp && mkdir -p $TMPDIR`".to_string(),
+                Fix::run(
+                    "Point TMPDIR at a writable directory",
+                    vec![
+                        "mkdir -p \"$HOME/tmp\"".to_string(),
+                        "export TMPDIR=\"$HOME/tmp\"".to_string(),
+                    ],
+                ),
             )
         } else {
             let tool = s.label.trim_end_matches(" cache");
@@ -494,10 +584,12 @@ pub fn cache_readonly_filesystem(ctx: &CheckCtx) -> Vec<Hit> {
                     "The {} `{}` is on a read-only filesystem (`{mount}`, {fs_type}): {then}",
                     s.label, s.path
                 ),
-                format!(
-                    "Point the cache at a writable directory (`export {}=/tmp/{tool}-cache`); {}",
-                    cache_var(tool),
-                    no_cache_fix(tool)
+                Fix::run(
+                    format!(
+                        "Point the cache at a writable directory ({})",
+                        no_cache_fix(tool)
+                    ),
+                    fresh_cache_dir(cache_var(tool)),
                 ),
             )
         };
@@ -564,11 +656,17 @@ pub fn low_disk_space(ctx: &CheckCtx) -> Vec<Hit> {
             .collect();
         let mount = first.mount_point.as_deref().unwrap_or("?");
         let fix = if places.iter().any(|s| s.role == "tmp") && (tmpfs || places.len() > 1) {
-            "Point pip's temporary files at a larger disk: `mkdir -p /var/tmp/pip && export TMPDIR=/var/tmp/pip`, and free space (`pip cache purge`)".to_string()
+            Fix::run(
+                "Point pip's temporary files at a larger disk, and free space (`pip cache purge`)",
+                vec![
+                    "mkdir -p /var/tmp/pip".to_string(),
+                    "export TMPDIR=/var/tmp/pip".to_string(),
+                ],
+            )
         } else if places.iter().all(|s| s.role == "cache") {
-            "Free space (`pip cache purge`) or install without the cache: `pip install --no-cache-dir ...`".to_string()
+            Fix::from("Free space (`pip cache purge`) or install without the cache: `pip install --no-cache-dir ...`")
         } else {
-            format!("Free space on `{mount}` (`pip cache purge` clears pip's cache), or install with `--no-cache-dir`")
+            Fix::from(format!("Free space on `{mount}` (`pip cache purge` clears pip's cache), or install with `--no-cache-dir`"))
         };
         out.push(Hit {
             message: format!(
@@ -618,7 +716,10 @@ pub fn cache_large(ctx: &CheckCtx) -> Vec<Hit> {
                 a.entries
             ),
             paths: vec![c.path.clone()],
-            fix: format!("`{clean}` here; in a Dockerfile `RUN {docker} ...` (or a BuildKit cache mount: `RUN --mount=type=cache,target={} ...`)", c.path),
+            fix: Fix::run(
+                format!("Clear it here; in a Dockerfile `RUN {docker} ...` (or a BuildKit cache mount: `RUN --mount=type=cache,target={} ...`)", quote(&c.path)),
+                vec![clean.to_string()],
+            ),
             environment: env_of(c),
             ..Default::default()
         });
@@ -676,8 +777,12 @@ pub fn cache_stale_built_wheels(ctx: &CheckCtx) -> Vec<Hit> {
                 if more > 0 { format!(" and {more} more project(s)") } else { String::new() }
             ),
             paths: a.built_wheels.iter().take(10).map(|w| w.path.clone()).collect(),
-            fix: format!(
-                "When a build setting changed, drop that project's wheel: `pip cache remove {first}` (or rebuild it once: `pip install --no-cache-dir --force-reinstall {first}`)"
+            fix: Fix::run(
+                format!(
+                    "When a build setting changed, drop that project's wheel (or rebuild it once: `pip install --no-cache-dir --force-reinstall {}`)",
+                    quote(&first)
+                ),
+                vec![Cmd::new("pip").args(["cache", "remove"]).arg(&first).build()],
             ),
             environment: env_of(c),
             ..Default::default()
@@ -700,7 +805,6 @@ pub fn cache_corrupt_entries(ctx: &CheckCtx) -> Vec<Hit> {
             .take(3)
             .map(|x| format!("`{}` ({})", x.path, x.reason))
             .collect();
-        let quoted: Vec<String> = a.corrupt.iter().map(|x| format!("'{}'", x.path)).collect();
         let then = match c.tool.as_str() {
             "pip" => "pip fails when it reuses them, with \"zipfile.BadZipFile: File is not a zip file\" or \"Wheel ... is invalid\"",
             "conda" => "conda fails to extract them (\"CondaVerificationError\" or a zip error)",
@@ -729,7 +833,10 @@ pub fn cache_corrupt_entries(ctx: &CheckCtx) -> Vec<Hit> {
                 shown.join(", ")
             ),
             paths: a.corrupt.iter().map(|x| x.path.clone()).collect(),
-            fix: format!("Delete them: `rm -f {}`{more}", quoted.join(" ")),
+            fix: Fix::run(
+                format!("Delete them{more}"),
+                vec![Cmd::new("rm").arg("-f").arg("--").args(a.corrupt.iter().map(|x| x.path.as_str())).build()],
+            ),
             environment: env_of(c),
             ..Default::default()
         });
@@ -776,12 +883,16 @@ pub fn site_packages_not_writable(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> 
     } else {
         "pip cannot fall back to a `--user` install inside a venv (\"Can not perform a '--user' install. User site-packages are not visible in this virtualenv.\") and fails with \"[Errno 13] Permission denied\"".to_string()
     };
+    let base = it.base_executable.as_deref().unwrap_or("PYTHON");
+    let own_venv = format!("`{} -m venv \"$HOME/venvs/work\"`", quote(base));
     let fix = if s.read_only {
-        format!("Make an environment on a writable disk: `python{minor} -m venv ~/venvs/work` and install there")
+        Fix::from(format!(
+            "Make an environment on a writable disk and install there: {own_venv}"
+        ))
     } else {
-        format!(
-            "Give the environment to {user}: `sudo chown -R {user}: {}`, or make one of your own: `python{minor} -m venv ~/venvs/work`",
-            it.prefix
+        Fix::run(
+            format!("Give the environment to {user}, or make one of your own: {own_venv}"),
+            vec![chown(snap, &it.prefix)],
         )
     };
     vec![Hit {
@@ -849,7 +960,10 @@ pub fn proxy_misconfigured(ctx: &CheckCtx) -> Vec<Hit> {
                 h.key, h.key
             ),
             paths: Vec::new(),
-            fix: format!("`export https_proxy=\"${}\" HTTPS_PROXY=\"${}\"`", h.key, h.key),
+            fix: Fix::run(
+                "Send https through the same proxy",
+                vec![format!("export https_proxy=\"${k}\" HTTPS_PROXY=\"${k}\"", k = if h.key == "http_proxy" { "http_proxy" } else { "HTTP_PROXY" })],
+            ),
             ..Default::default()
         });
     }
@@ -864,7 +978,10 @@ pub fn proxy_misconfigured(ctx: &CheckCtx) -> Vec<Hit> {
                         l.value, u.value
                     ),
                     paths: Vec::new(),
-                    fix: format!("Set both to the same value: `export {upper}=\"${lower}\"`"),
+                    fix: Fix::run(
+                        "Set both to the same value",
+                        vec![format!("export {upper}=\"${lower}\"")],
+                    ),
                     ..Default::default()
                 });
             }
@@ -890,7 +1007,7 @@ pub fn proxy_misconfigured(ctx: &CheckCtx) -> Vec<Hit> {
                     s.value, s.source
                 ),
                 paths: Vec::new(),
-                fix: format!("Set it to `http://HOST:PORT` (credentials as `http://USER:PASSWORD@HOST:PORT`) where it is defined ({})", s.source),
+                fix: format!("Set it to `http://HOST:PORT` (credentials as `http://USER:PASSWORD@HOST:PORT`) where it is defined ({})", s.source).into(),
                 ..Default::default()
             });
         }
@@ -924,7 +1041,7 @@ pub fn proxy_misconfigured(ctx: &CheckCtx) -> Vec<Hit> {
                         "pip's `{}` from {} is `{v}`, plain http: packages (and any credentials in it) travel unencrypted, which `trusted-host` allows",
                         s.key, s.source
                     ),
-                    format!("Use the https URL of the index if it has one: `https://{with_port}{}`", u.path()),
+                    Fix::from(format!("Use the https URL of the index if it has one: `https://{with_port}{}`", u.path())),
                 )
             } else {
                 (
@@ -932,7 +1049,10 @@ pub fn proxy_misconfigured(ctx: &CheckCtx) -> Vec<Hit> {
                         "pip's `{}` from {} is `{v}`, plain http: pip ignores it with \"The repository located at {host} is not a trusted or secure host and is being ignored\" and then finds nothing to install",
                         s.key, s.source
                     ),
-                    format!("Use `https://{with_port}{}`, or if the index has no TLS: `pip config set global.trusted-host {host}`", u.path()),
+                    Fix::run(
+                        format!("Use `https://{with_port}{}`, or if the index has no TLS, trust it", u.path()),
+                        vec![Cmd::new("pip").args(["config", "set", "global.trusted-host"]).arg(host).build()],
+                    ),
                 )
             };
             out.push(Hit {

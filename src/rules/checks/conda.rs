@@ -4,7 +4,8 @@
 //! and stale `environments.txt` entries.
 
 use super::list_some;
-use crate::rules::{CheckCtx, Hit, Severity};
+use crate::rules::{CheckCtx, Fix, Hit, Severity};
+use crate::shell::{quote, Cmd};
 use crate::snapshot::{CondaEnv, CondaRecord, Distribution, Interpreter, Origin, PipDist};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -21,6 +22,14 @@ fn req_name(req: &str) -> Option<String> {
         .unwrap_or(req.len());
     let n = &req[..end];
     (!n.is_empty()).then(|| norm(n))
+}
+
+/// `3.11` from a user site `~/.local/lib/python3.11/site-packages`.
+fn minor_of_dir(dir: &str) -> String {
+    dir.split('/')
+        .find_map(|c| c.strip_prefix("python"))
+        .unwrap_or("X.Y")
+        .to_string()
 }
 
 /// "conda env `name` (`/prefix`)".
@@ -109,10 +118,13 @@ pub fn pip_conda_mixed(_ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
             list_some(&names, 8)
         ),
         paths: c.pip_dists.iter().map(|d| d.path.clone()).collect(),
-        fix: format!(
-            "Keep a record that recreates the env with conda packages first and pip last: `{} env export -p {} > environment.yml`",
-            manager_cmd(c),
-            it.prefix
+        fix: Fix::run(
+            "Keep a record that recreates the env with conda packages first and pip last",
+            vec![Cmd::new(manager_cmd(c))
+                .args(["env", "export", "-p"])
+                .arg(&it.prefix)
+                .raw("> environment.yml")
+                .build()],
         ),
         ..Default::default()
     }]
@@ -162,9 +174,20 @@ pub fn pip_overrides_conda(_ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
             out.push(Hit {
                 message,
                 paths,
-                fix: format!(
-                    "Give the project back to conda: `{py} -m pip uninstall -y {} && {mgr} install -p {} --force-reinstall {}`",
-                    p.name, it.prefix, r.name
+                fix: Fix::run(
+                    "Give the project back to conda",
+                    vec![
+                        Cmd::new(&py)
+                            .args(["-m", "pip", "uninstall", "-y"])
+                            .arg(&p.name)
+                            .build(),
+                        Cmd::new(mgr)
+                            .args(["install", "-y", "-p"])
+                            .arg(&it.prefix)
+                            .arg("--force-reinstall")
+                            .arg(&r.name)
+                            .build(),
+                    ],
                 ),
                 severity: Some(if differ || both_present {
                     Severity::Error
@@ -196,9 +219,12 @@ pub fn pip_overrides_conda(_ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
                     o.example
                 ),
                 paths: vec![p.path.clone(), r.path.clone()],
-                fix: format!(
-                    "Keep one of the two: `{py} -m pip uninstall -y {} && {mgr} install -p {} --force-reinstall {}`",
-                    p.name, it.prefix, r.name
+                fix: Fix::run(
+                    "Keep one of the two: conda's",
+                    vec![
+                        Cmd::new(&py).args(["-m", "pip", "uninstall", "-y"]).arg(&p.name).build(),
+                        Cmd::new(mgr).args(["install", "-y", "-p"]).arg(&it.prefix).arg("--force-reinstall").arg(&r.name).build(),
+                    ],
                 ),
                 severity: Some(Severity::Warning),
                 ..Default::default()
@@ -290,10 +316,12 @@ pub fn conda_after_pip(_ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
             list_some(&listed, 6),
         ),
         paths: before.iter().map(|p| p.path.clone()).collect(),
-        fix: format!(
-            "Reinstall pip's packages after conda's change, without touching conda's: `{} -m pip install --force-reinstall --no-deps {}`",
-            python_of(it),
-            reinstall.join(" ")
+        fix: Fix::run(
+            "Reinstall pip's packages after conda's change, without touching conda's",
+            vec![Cmd::new(&python_of(it))
+                .args(["-m", "pip", "install", "--force-reinstall", "--no-deps"])
+                .args(&reinstall)
+                .build()],
         ),
         ..Default::default()
     }]
@@ -371,11 +399,12 @@ pub fn conda_env_missing_pip(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
             c.python_version.as_deref().unwrap_or("?"),
         ),
         paths: vec![it.prefix.clone(), pip_path],
-        fix: format!(
-            "Install pip into the env and use it through its Python: `{} install -p {} pip` then `{} -m pip install <package>`",
-            manager_cmd(c),
-            it.prefix,
-            python_of(it)
+        fix: Fix::run(
+            format!(
+                "Install pip into the env, and use it through the env's Python: `{} -m pip install PACKAGE`",
+                quote(&python_of(it))
+            ),
+            vec![Cmd::new(manager_cmd(c)).args(["install", "-y", "-p"]).arg(&it.prefix).arg("pip").build()],
         ),
         ..Default::default()
     }]
@@ -479,12 +508,19 @@ pub fn user_site_leaks_into_conda(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> 
             list_some(&leaks, 6)
         ),
         paths,
-        fix: format!(
-            "Keep the user site out of this env: `{} env config vars set -p {} PYTHONNOUSERSITE=1` (then reactivate it), or remove the user-site copies, which pip finds first: `{} -m pip uninstall -y {}`",
-            manager_cmd(c),
-            it.prefix,
-            python_of(it),
-            names.join(" ")
+        fix: Fix::run(
+            format!(
+                "Keep the user site out of this env (then reactivate it); or remove the user-site copies, which pip finds first (`{} -m pip uninstall -y {}`), but that removes them for every Python {} of this user outside a venv, since `{}` is shared",
+                quote(&python_of(it)),
+                crate::shell::join(&names),
+                minor_of_dir(&user.path),
+                user.path
+            ),
+            vec![Cmd::new(manager_cmd(c))
+                .args(["env", "config", "vars", "set", "-p"])
+                .arg(&it.prefix)
+                .arg("PYTHONNOUSERSITE=1")
+                .build()],
         ),
         severity: Some(severity),
         ..Default::default()
@@ -535,11 +571,14 @@ pub fn conda_files_missing(_ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
             list_some(&listed, 5)
         ),
         paths: broken.iter().map(|r| r.path.clone()).collect(),
-        fix: format!(
-            "Reinstall them from conda's package cache: `{} install -p {} --force-reinstall {}`",
-            manager_cmd(c),
-            it.prefix,
-            names.join(" ")
+        fix: Fix::run(
+            "Reinstall them from conda's package cache",
+            vec![Cmd::new(manager_cmd(c))
+                .args(["install", "-y", "-p"])
+                .arg(&it.prefix)
+                .arg("--force-reinstall")
+                .args(&names)
+                .build()],
         ),
         ..Default::default()
     }]
@@ -568,10 +607,10 @@ pub fn conda_environments_txt_stale(ctx: &CheckCtx) -> Vec<Hit> {
                 }
             })
             .collect();
-        let seds: Vec<String> = stale
-            .iter()
-            .map(|p| format!("-e '\\#^{}$#d'", p.replace('\'', "'\\''")))
-            .collect();
+        let mut grep = Cmd::new("grep").arg("-vxF");
+        for p in &stale {
+            grep = grep.arg("-e").arg(p);
+        }
         out.push(Hit {
             message: format!(
                 "`{}` lists {} conda environment(s) that no longer exist: {}; conda, mamba and editors that read it offer them as environments",
@@ -582,7 +621,15 @@ pub fn conda_environments_txt_stale(ctx: &CheckCtx) -> Vec<Hit> {
             paths: std::iter::once(txt.path.clone())
                 .chain(stale.iter().map(|s| s.to_string()))
                 .collect(),
-            fix: format!("Remove those lines: `sed -i {} {}`", seds.join(" "), txt.path),
+            fix: Fix::run(
+                "Remove those lines (the file keeps its owner and mode)",
+                vec![
+                    "tmp=\"$(mktemp)\"".to_string(),
+                    grep.arg(&txt.path).raw("> \"$tmp\" || true").build(),
+                    Cmd::new("cat").raw("\"$tmp\" >").arg(&txt.path).build(),
+                    "rm -f \"$tmp\"".to_string(),
+                ],
+            ),
             ..Default::default()
         });
     }

@@ -1,8 +1,9 @@
 //! Environment-level checks: broken venvs, scripts with dead shebangs, what
 //! PATH runs, Python's environment variables, stale activations.
 
-use super::{list_some, ticked};
-use crate::rules::{CheckCtx, Hit, Severity};
+use super::{get_python, list_some, python_of_minor, recreate_venv, ticked};
+use crate::rules::{CheckCtx, Fix, Hit, Severity};
+use crate::shell::{quote, Cmd};
 use crate::snapshot::{Interpreter, Snapshot};
 use std::collections::BTreeMap;
 
@@ -20,7 +21,7 @@ fn minor_of(it: &Interpreter) -> Option<String> {
     it.minor_version().map(|(a, b)| format!("{a}.{b}"))
 }
 
-pub fn broken_venv(_ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
+pub fn broken_venv(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
     let is_venv = it.kind.is_virtual() || it.pyvenv_cfg.is_some();
     let Some(error) = it.error.as_ref().filter(|_| is_venv) else {
         return Vec::new();
@@ -28,10 +29,6 @@ pub fn broken_venv(_ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
     let minor = minor_of(it)
         .or_else(|| it.pyvenv_cfg.as_ref().and_then(|c| c.version.clone()))
         .map(|v| v.split('.').take(2).collect::<Vec<_>>().join("."));
-    let python = minor
-        .as_deref()
-        .map(|m| format!("python{m}"))
-        .unwrap_or_else(|| "python3".into());
     let mut paths = vec![it.prefix.clone()];
     if let Some(c) = &it.pyvenv_cfg {
         paths.push(c.path.clone());
@@ -40,13 +37,36 @@ pub fn broken_venv(_ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
         .as_deref()
         .map(|m| format!("`{}/lib/python{m}/site-packages`", it.prefix))
         .unwrap_or_else(|| format!("`{}/lib`", it.prefix));
+    // Its console scripts fail for the same reason: said here, not twice.
+    let scripts = if it.foreign_scripts.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; its {} console script(s) fail with it (\"bad interpreter: No such file or directory\")",
+            it.foreign_scripts.len()
+        )
+    };
+    let keep = "(its old packages are listed in";
+    let fix = match minor.as_deref().map(|m| (m, python_of_minor(ctx.snapshot, m))) {
+        Some((m, Some(python))) => Fix::run(
+            format!("Recreate it in place from the Python {m} at `{python}`, keeping its settings {keep} {site}), then reinstall your requirements into it"),
+            vec![recreate_venv(python, it)],
+        ),
+        Some((m, None)) => Fix::run(
+            format!("envdoctor found no other Python {m} on this machine (PATH, pyenv, uv, conda, system dirs): install one (or with `pyenv install {m}`), then recreate the venv from it with `PYTHON -m venv --clear` {keep} {site})"),
+            get_python(m),
+        ),
+        None => Fix::from(format!(
+            "Recreate it from a Python that exists with `PYTHON -m venv --clear` {keep} {site})"
+        )),
+    };
     vec![Hit {
-        message: format!("The virtual environment `{}` cannot start: {error}", it.prefix),
-        paths,
-        fix: format!(
-            "Recreate it from a {python} that exists (its old packages are listed in {site}): `{python} -m venv --clear {}` then reinstall your requirements into it",
+        message: format!(
+            "The virtual environment `{}` cannot start: {error}{scripts}",
             it.prefix
         ),
+        paths,
+        fix,
         ..Default::default()
     }]
 }
@@ -65,7 +85,7 @@ pub fn check_target_unreadable(ctx: &CheckCtx) -> Vec<Hit> {
                 u.what, u.reason
             ),
             paths: u.paths.clone(),
-            fix: u.fix.clone(),
+            fix: u.fix.clone().into(),
             ..Default::default()
         })
         .collect();
@@ -89,7 +109,8 @@ pub fn check_target_unreadable(ctx: &CheckCtx) -> Vec<Hit> {
                 paths: vec![exe.to_string()],
                 fix: format!(
                     "Check an interpreter this user can run (`envdoctor check --python PATH`), or run the check as a user who can run `{exe}`"
-                ),
+                )
+                .into(),
                 environment: Some(it.prefix.clone()),
                 ..Default::default()
             });
@@ -104,11 +125,11 @@ pub fn check_target_unreadable(ctx: &CheckCtx) -> Vec<Hit> {
                     it.prefix
                 ),
                 paths: vec![it.prefix.clone()],
-                fix: match how {
-                    "VIRTUAL_ENV" => "Deactivate it (`deactivate`, or open a new shell), then activate the environment you mean, or check one by path: `envdoctor check --python PATH`".into(),
-                    "CONDA_PREFIX" => "Deactivate it (`conda deactivate`, or open a new shell), then activate the environment you mean, or check one by path: `envdoctor check --python PATH`".into(),
-                    _ => "Repair or reinstall it, or check another interpreter by path: `envdoctor check --python PATH` (`envdoctor scan` lists them)".into(),
-                },
+                fix: Fix::from(match how {
+                    "VIRTUAL_ENV" => "Deactivate it (`deactivate`, or open a new shell), then activate the environment you mean, or check one by path: `envdoctor check --python PATH`",
+                    "CONDA_PREFIX" => "Deactivate it (`conda deactivate`, or open a new shell), then activate the environment you mean, or check one by path: `envdoctor check --python PATH`",
+                    _ => "Repair or reinstall it, or check another interpreter by path: `envdoctor check --python PATH` (`envdoctor scan` lists them)",
+                }),
                 environment: Some(it.prefix.clone()),
                 ..Default::default()
             });
@@ -118,6 +139,10 @@ pub fn check_target_unreadable(ctx: &CheckCtx) -> Vec<Hit> {
 }
 
 pub fn script_bad_interpreter(_ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
+    // A venv that cannot start is broken-venv's finding, scripts included.
+    if it.error.is_some() && (it.kind.is_virtual() || it.pyvenv_cfg.is_some()) {
+        return Vec::new();
+    }
     // Group by the interpreter named: one finding per dead or foreign target.
     let mut by_interp: BTreeMap<(&str, bool), Vec<&str>> = BTreeMap::new();
     for s in &it.foreign_scripts {
@@ -126,11 +151,7 @@ pub fn script_bad_interpreter(_ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
             .or_default()
             .push(s.path.as_str());
     }
-    let own = it
-        .executable
-        .as_deref()
-        .filter(|_| it.error.is_none())
-        .unwrap_or("python3");
+    let own = it.executable.as_deref().filter(|_| it.error.is_none());
     by_interp
         .into_iter()
         .map(|((interp, exists), scripts)| {
@@ -162,14 +183,28 @@ pub fn script_bad_interpreter(_ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
                     None,
                 )
             };
-            let fix = match moved_from {
-                Some(old) if it.kind.is_virtual() => format!(
-                    "The venv was moved or copied from `{old}`; venvs cannot be moved. Recreate it in place: `{own} -m pip freeze > /tmp/requirements.txt && python3 -m venv --clear {} && {}/bin/python -m pip install -r /tmp/requirements.txt`",
-                    it.prefix, it.prefix
+            let base = it.base_executable.as_deref();
+            let fix = match (moved_from, own, base) {
+                (Some(old), Some(own), Some(base)) if it.kind.is_virtual() => Fix::run(
+                    format!(
+                        "The venv was moved or copied from `{old}`, and venvs cannot be moved: recreate it in place from its base `{base}`, with the packages it has now (the list goes to a fresh temporary file)"
+                    ),
+                    vec![
+                        "req=\"$(mktemp)\"".to_string(),
+                        Cmd::new(own).args(["-m", "pip", "freeze"]).raw("> \"$req\"").build(),
+                        recreate_venv(base, it),
+                        Cmd::new(&format!("{}/bin/python", it.prefix))
+                            .args(["-m", "pip", "install", "-r"])
+                            .raw("\"$req\"")
+                            .build(),
+                        "rm -f \"$req\"".to_string(),
+                    ],
                 ),
-                _ => format!(
-                    "Reinstall the packages that own these scripts with the environment's own interpreter: `{own} -m pip install --force-reinstall --no-deps <package>`"
-                ),
+                (_, Some(own), _) => Fix::from(format!(
+                    "Reinstall the packages that own these scripts with the environment's own interpreter: `{} -m pip install --force-reinstall --no-deps PACKAGE`",
+                    quote(own)
+                )),
+                _ => Fix::from("Reinstall the packages that own these scripts with the environment's own interpreter (`PYTHON -m pip install --force-reinstall --no-deps PACKAGE`)"),
             };
             let mut paths: Vec<String> = scripts.iter().map(|s| s.to_string()).collect();
             paths.push(interp.to_string());
@@ -241,8 +276,9 @@ pub fn pip_python_mismatch(ctx: &CheckCtx) -> Vec<Hit> {
             paths,
             fix: format!(
                 "Install with the interpreter you run: `{} -m pip install PACKAGE` (and `hash -r` if PATH changed in this shell)",
-                crate::shell::quote(py_exe)
-            ),
+                quote(py_exe)
+            )
+            .into(),
             environment: Some(py_it.prefix.clone()),
             ..Default::default()
         });
@@ -319,13 +355,25 @@ pub fn stale_activation(ctx: &CheckCtx) -> Vec<Hit> {
     let on_path = path_python(snap);
     let venv = snap.env_var("VIRTUAL_ENV").filter(|v| !v.is_empty());
     let conda = snap.env_var("CONDA_PREFIX").filter(|v| !v.is_empty());
-    for (var, value, reactivate) in [
-        ("VIRTUAL_ENV", venv, "deactivate; source {}/bin/activate"),
-        ("CONDA_PREFIX", conda, "conda deactivate; conda activate {}"),
+    type Reactivate = fn(&str) -> Vec<String>;
+    let venv_again: Reactivate = |v| {
+        vec![
+            "deactivate".into(),
+            Cmd::new("source").arg(format!("{v}/bin/activate")).build(),
+        ]
+    };
+    let conda_again: Reactivate = |v| {
+        vec![
+            "conda deactivate".into(),
+            Cmd::new("conda").arg("activate").arg(v).build(),
+        ]
+    };
+    for (var, value, deactivate, reactivate) in [
+        ("VIRTUAL_ENV", venv, "deactivate", venv_again),
+        ("CONDA_PREFIX", conda, "conda deactivate", conda_again),
     ] {
         let Some(value) = value else { continue };
         let value = value.trim_end_matches('/');
-        let fix_cmd = reactivate.replace("{}", value);
         let exists = snap.interpreter_by_prefix(value).is_some_and(|(_, i)| {
             i.error.is_none() || !i.error.as_deref().unwrap_or("").contains("does not exist")
         });
@@ -342,7 +390,10 @@ pub fn stale_activation(ctx: &CheckCtx) -> Vec<Hit> {
                     "`{var}` is `{value}`, which is not an environment on this machine (deleted or moved after it was activated)"
                 ),
                 paths: vec![value.to_string()],
-                fix: format!("`{}` (or open a new shell)", reactivate.split(';').next().unwrap_or("deactivate")),
+                fix: Fix::run(
+                    "Drop the stale activation (or open a new shell)",
+                    vec![deactivate.to_string()],
+                ),
                 ..Default::default()
             });
             continue;
@@ -359,7 +410,7 @@ pub fn stale_activation(ctx: &CheckCtx) -> Vec<Hit> {
                         describe(it)
                     ),
                     paths: vec![value.to_string()],
-                    fix: format!("`{fix_cmd}`"),
+                    fix: Fix::run("Activate it again", reactivate(value)),
                     environment: Some(value.to_string()),
                     ..Default::default()
                 });
@@ -395,7 +446,12 @@ pub fn exec_mismatch(_ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
         return vec![Hit {
             message: format!("`{exe}` could not be run to confirm the static results: {e}"),
             paths: vec![exe.to_string()],
-            fix: format!("Run it by hand to see why: `{exe} -c 'import sys; print(sys.version)'`"),
+            fix: Fix::run(
+                "Run it by hand to see why",
+                vec![Cmd::new(exe)
+                    .args(["-c", "import sys; print(sys.version)"])
+                    .build()],
+            ),
             severity: Some(Severity::Warning),
             ..Default::default()
         }];
@@ -409,10 +465,17 @@ pub fn exec_mismatch(_ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
                     it.version_source.as_deref().unwrap_or("?")
                 ),
                 paths: it.version_source.iter().cloned().collect(),
-                fix: format!(
-                    "If this is a venv, recreate it so its pyvenv.cfg matches: `{exe} -m venv --upgrade {}`",
-                    it.prefix
-                ),
+                fix: if it.pyvenv_cfg.is_some() {
+                    Fix::run(
+                        "Bring the venv's pyvenv.cfg up to date with its base",
+                        vec![Cmd::new(exe).args(["-m", "venv", "--upgrade"]).arg(&it.prefix).build()],
+                    )
+                } else {
+                    Fix::from(format!(
+                        "The version file `{}` is stale; reinstall this Python from its source",
+                        it.version_source.as_deref().unwrap_or("?")
+                    ))
+                },
                 severity: Some(Severity::Warning),
                 ..Default::default()
             });
@@ -457,8 +520,9 @@ pub fn exec_mismatch(_ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
                 what.join("; ")
             ),
             paths: added.iter().chain(missing.iter()).map(|s| s.to_string()).collect(),
-            fix: format!(
-                "Look at what changes sys.path at startup: `{exe} -X importtime -c pass 2>&1 | head` and the `.pth` files and `sitecustomize.py` listed by `envdoctor scan -v`"
+            fix: Fix::run(
+                "Look at what changes sys.path at startup: the `.pth` files and `sitecustomize.py` listed by `envdoctor scan -v`, and what the interpreter imports first",
+                vec![Cmd::new(exe).args(["-X", "importtime", "-c", "pass"]).raw("2>&1 | head").build()],
             ),
             severity: Some(Severity::Info),
             ..Default::default()

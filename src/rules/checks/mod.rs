@@ -10,7 +10,8 @@ mod requirements;
 mod tensorflow;
 
 use super::{CheckCtx, Hit};
-use crate::snapshot::Interpreter;
+use crate::shell::Cmd;
+use crate::snapshot::{Interpreter, Snapshot};
 
 pub type MachineFn = fn(&CheckCtx) -> Vec<Hit>;
 pub type EnvironmentFn = fn(&CheckCtx, &Interpreter) -> Vec<Hit>;
@@ -206,4 +207,58 @@ pub(crate) fn ticked<S: AsRef<str>>(items: &[S]) -> Vec<String> {
 
 pub fn lookup(name: &str) -> Option<Kind> {
     KINDS.iter().find(|(n, _)| *n == name).map(|(_, k)| *k)
+}
+
+/// A Python `minor` (`3.10`) that discovery found and that runs, named by
+/// its absolute path: not a venv (a venv's base could be the broken one),
+/// pyenv's, uv's and conda's before the system's, the newest patch first.
+pub(crate) fn python_of_minor<'a>(snap: &'a Snapshot, minor: &str) -> Option<&'a str> {
+    use crate::snapshot::Kind;
+    let rank = |k: Kind| match k {
+        Kind::Pyenv => 0,
+        Kind::Uv => 1,
+        Kind::Conda => 2,
+        Kind::System => 3,
+        _ => 4,
+    };
+    let mut found: Vec<&Interpreter> = snap
+        .interpreters
+        .iter()
+        .filter(|i| i.error.is_none() && !i.kind.is_virtual() && i.pyvenv_cfg.is_none())
+        .filter(|i| i.executable.is_some() && i.not_runnable.is_none())
+        .filter(|i| {
+            i.minor_version()
+                .is_some_and(|(a, b)| format!("{a}.{b}") == minor)
+        })
+        .collect();
+    let patch = |i: &Interpreter| -> Vec<u32> {
+        i.version
+            .as_deref()
+            .unwrap_or("")
+            .split('.')
+            .map(|p| p.parse().unwrap_or(0))
+            .collect()
+    };
+    found.sort_by_key(|i| (rank(i.kind), std::cmp::Reverse(patch(i))));
+    found.first().and_then(|i| i.executable.as_deref())
+}
+
+/// `PYTHON -m venv --clear [--system-site-packages] [--prompt P] PREFIX`:
+/// recreates `it` in place, keeping what its `pyvenv.cfg` said.
+pub(crate) fn recreate_venv(python: &str, it: &Interpreter) -> String {
+    let mut c = Cmd::new(python).args(["-m", "venv", "--clear"]);
+    if let Some(cfg) = &it.pyvenv_cfg {
+        if cfg.include_system_site_packages {
+            c = c.arg("--system-site-packages");
+        }
+        if let Some(p) = &cfg.prompt {
+            c = c.arg("--prompt").arg(p);
+        }
+    }
+    c.arg(&it.prefix).build()
+}
+
+/// How to get a Python `minor` when none is on the machine.
+pub(crate) fn get_python(minor: &str) -> Vec<String> {
+    vec![Cmd::new("uv").args(["python", "install", minor]).build()]
 }

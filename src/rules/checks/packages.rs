@@ -5,7 +5,8 @@
 
 use super::environment::describe;
 use super::list_some;
-use crate::rules::{CheckCtx, Hit, Severity};
+use crate::rules::{CheckCtx, Fix, Hit, Severity};
+use crate::shell::{quote, Cmd};
 use crate::snapshot::{
     DistFormat, Distribution, Interpreter, ModuleKind, Origin, SiteDir, Snapshot, SysPathEntry,
 };
@@ -39,9 +40,224 @@ pub fn layers<'a>(snap: &'a Snapshot, it: &'a Interpreter) -> Vec<Layer<'a>> {
         .collect()
 }
 
-/// The python to name in fixes.
+/// The python to name in fixes: the environment's own, by absolute path.
 pub fn python_cmd(it: &Interpreter) -> String {
-    it.executable.clone().unwrap_or_else(|| "python".into())
+    it.executable
+        .clone()
+        .unwrap_or_else(|| format!("{}/bin/python", it.prefix))
+}
+
+/// A directory a Linux distribution's package manager fills
+/// (`/usr/lib/python3/dist-packages`, Fedora's `/usr/lib/python3.12/site-packages`);
+/// `/usr/local` is pip's.
+fn distro_dir(path: &str) -> bool {
+    path.starts_with("/usr/lib/python") || path.starts_with("/usr/lib64/python")
+}
+
+/// Whose files a sys.path directory holds, for a fix that would change
+/// them: the environment's own, shared with other interpreters (the user
+/// site), or someone else's (another environment reached through
+/// PYTHONPATH or a `.pth` line, a venv's base, the distribution's).
+pub enum Reach {
+    Own,
+    Shared(String),
+    Foreign(String),
+}
+
+impl Reach {
+    /// What a fix text adds: who else the change reaches.
+    pub fn note(&self) -> String {
+        match self {
+            Reach::Shared(who) => format!(" ({who})"),
+            _ => String::new(),
+        }
+    }
+}
+
+/// The other interpreters of the snapshot whose sys.path holds `dir`.
+fn others_seeing(snap: &Snapshot, it: &Interpreter, dir: &str) -> Vec<String> {
+    snap.interpreters
+        .iter()
+        .filter(|o| o.prefix != it.prefix && o.sys_path.iter().any(|e| e.path == dir))
+        .map(|o| format!("`{}`", o.prefix))
+        .collect()
+}
+
+pub fn reach(snap: &Snapshot, it: &Interpreter, e: &SysPathEntry) -> Reach {
+    let others = others_seeing(snap, it, &e.path);
+    let also = if others.is_empty() {
+        String::new()
+    } else {
+        format!("; here that is also {}", list_some(&others, 4))
+    };
+    match e.origin {
+        Origin::VenvSite => Reach::Own,
+        Origin::Site if distro_dir(&e.path) => Reach::Foreign(format!(
+            "`{}` belongs to the distribution's package manager (apt, dnf): change it with that, not with pip or rm",
+            e.path
+        )),
+        Origin::Site if it.kind.is_virtual() || it.pyvenv_cfg.is_some() => Reach::Foreign(format!(
+            "`{}` is the base Python's site-packages, which every venv made from it with `--system-site-packages` shares{also}",
+            e.path
+        )),
+        Origin::Site => Reach::Own,
+        Origin::UserSite => Reach::Shared(format!(
+            "`{}` is the user site, shared by every Python {} this user runs outside a venv{also}",
+            e.path,
+            it.minor_version()
+                .map(|(a, b)| format!("{a}.{b}"))
+                .unwrap_or_else(|| "X.Y".into())
+        )),
+        Origin::Pythonpath => Reach::Foreign(format!(
+            "`{}` is on sys.path only through `PYTHONPATH`{also}",
+            e.path
+        )),
+        Origin::Pth => Reach::Foreign(format!(
+            "`{}` is added by `{}`{also}",
+            e.path,
+            e.pth.as_deref().unwrap_or("a .pth file")
+        )),
+        Origin::Stdlib => Reach::Foreign(format!("`{}` is the standard library", e.path)),
+    }
+}
+
+/// Projects that Debian and Ubuntu split out of a package's requirements on
+/// purpose (made optional), and the distribution package that provides
+/// them. Source: packages.debian.org (python3-gi Recommends/Suggests
+/// python3-gi-cairo; pycairo is packaged as python3-cairo).
+const DISTRO_PACKAGES: &[(&str, &str)] = &[
+    ("pycairo", "python3-cairo"),
+    ("pygobject", "python3-gi"),
+    ("dbus-python", "python3-dbus"),
+    ("pyyaml", "python3-yaml"),
+    ("pillow", "python3-pil"),
+];
+
+/// A requirement of a distribution-packaged project: the distribution's
+/// package provides it, when it is wanted at all.
+fn os_package_fix(name: &str) -> Fix {
+    let n = name.to_ascii_lowercase().replace('_', "-");
+    match DISTRO_PACKAGES.iter().find(|(p, _)| *p == n) {
+        Some((_, pkg)) => Fix::run(
+            format!("The requirement is optional in the distribution's packaging; if you need it, install the distribution's package `{pkg}` (Debian/Ubuntu)"),
+            vec![Cmd::new("sudo").args(["apt-get", "install"]).arg(pkg).build()],
+        ),
+        None => Fix::from(format!(
+            "The requirement is optional in the distribution's packaging; if you need it, install it with the package manager (Debian/Ubuntu: `apt-cache search {}` finds the package)",
+            quote(&n)
+        )),
+    }
+}
+
+/// The fix for a shadowing copy: never a removal in a directory this
+/// environment does not own, and a PYTHONPATH entry goes from PYTHONPATH.
+fn shadow_fix(
+    snap: &Snapshot,
+    it: &Interpreter,
+    we: &SysPathEntry,
+    w: &Copy,
+    l: &Copy,
+    wdist: Option<&&Distribution>,
+) -> Fix {
+    let py = python_cmd(it);
+    let loser = l
+        .owners
+        .first()
+        .and_then(|d| d.name.as_deref())
+        .unwrap_or(l.name);
+    match (we.origin, wdist) {
+        (Origin::Pythonpath, _) => {
+            let rest: Vec<&str> = snap
+                .env_var("PYTHONPATH")
+                .unwrap_or("")
+                .split(':')
+                .filter(|p| !p.is_empty() && p.trim_end_matches('/') != we.path.trim_end_matches('/'))
+                .collect();
+            let cmd = if rest.is_empty() {
+                "unset PYTHONPATH".to_string()
+            } else {
+                format!("export PYTHONPATH={}", quote(&rest.join(":")))
+            };
+            Fix::run(
+                format!(
+                    "Take `{}` out of `PYTHONPATH` (here and in your shell profile); nothing installed in the environment can win while it is there. {}",
+                    we.path,
+                    match reach(snap, it, we) {
+                        Reach::Foreign(why) => format!("{why}: its files are left alone"),
+                        _ => String::new(),
+                    }
+                ),
+                vec![cmd],
+            )
+        }
+        (Origin::UserSite, Some(d)) => {
+            // Inside a venv, pip will not uninstall outside it: the base
+            // interpreter removes the user-site copy (the first it finds).
+            let base = if it.kind.is_virtual() || it.pyvenv_cfg.is_some() {
+                it.base_executable.clone().unwrap_or_else(|| py.clone())
+            } else {
+                py.clone()
+            };
+            let mut c = Cmd::new(&base).args(["-m", "pip", "uninstall", "-y"]);
+            if externally_managed_base(snap, it) {
+                c = c.arg("--break-system-packages");
+            }
+            Fix::run(
+                format!(
+                    "Remove the user-site copy, the first one pip finds{}{}",
+                    reach(snap, it, we).note(),
+                    if it.kind == crate::snapshot::Kind::Conda {
+                        "; or keep `~/.local` out of conda envs with `export PYTHONNOUSERSITE=1`"
+                    } else {
+                        ""
+                    }
+                ),
+                vec![c.arg(d.name.as_deref().unwrap_or(w.name)).build()],
+            )
+        }
+        (Origin::Pth, _) => Fix::run(
+            format!(
+                "Remove the line adding `{}` from `{}` (its files are left alone), or uninstall the other copy",
+                we.path,
+                we.pth.as_deref().unwrap_or("the .pth file"),
+            ),
+            vec![Cmd::new(&py).args(["-m", "pip", "uninstall", "-y"]).arg(loser).build()],
+        ),
+        (_, Some(d)) => match reach(snap, it, we) {
+            Reach::Foreign(why) => Fix::from(format!(
+                "{why}; remove the copy you do not want with the tool that owns its directory"
+            )),
+            r => {
+                let mut c = Cmd::new(&py).args(["-m", "pip", "uninstall", "-y"]);
+                if externally_managed_base(snap, it) {
+                    c = c.arg("--break-system-packages");
+                }
+                Fix::run(
+                    format!("Keep one copy: uninstall the first one on sys.path{}", r.note()),
+                    vec![c.arg(d.name.as_deref().unwrap_or(w.name)).build()],
+                )
+            }
+        },
+        (_, None) => match reach(snap, it, we) {
+            Reach::Foreign(why) => Fix::from(format!(
+                "A copy no distribution owns shadows the installed one; {why}, so remove `{}/{}` with whatever put it there",
+                we.path, w.file
+            )),
+            r => Fix::run(
+                format!("Delete the stray copy no distribution owns{}", r.note()),
+                vec![Cmd::new("rm").arg("-rf").arg("--").arg(format!("{}/{}", we.path, w.file)).build()],
+            ),
+        },
+    }
+}
+
+/// The interpreter's base carries `EXTERNALLY-MANAGED` (PEP 668).
+fn externally_managed_base(snap: &Snapshot, it: &Interpreter) -> bool {
+    !(it.kind.is_virtual() || it.pyvenv_cfg.is_some())
+        && snap
+            .externally_managed
+            .iter()
+            .any(|m| m.starts_with(it.base_prefix.as_deref().unwrap_or(&it.prefix)))
 }
 
 pub fn version_of(d: &Distribution) -> &str {
@@ -288,7 +504,6 @@ pub fn shadowed_package(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
             groups.entry(key).or_default().push((w, l));
         }
     }
-    let py = python_cmd(it);
     let mut out = Vec::new();
     for (_, pairs) in groups {
         let (w, l) = pairs[0];
@@ -329,45 +544,7 @@ pub fn shadowed_package(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
             why_first(it, we, le),
         );
         let wdist = w.owners.first();
-        let fix = match (we.origin, wdist) {
-            (Origin::Pythonpath, _) => format!(
-                "Remove `{}` from `PYTHONPATH` (or delete the copy there: `rm -rf {}/{}`)",
-                we.path, we.path, w.file
-            ),
-            (Origin::UserSite, Some(d)) => format!(
-                "`{py} -m pip uninstall -y {}` removes the user-site copy (the first one pip finds){}",
-                d.name.as_deref().unwrap_or(w.name),
-                if it.kind == crate::snapshot::Kind::Conda {
-                    "; or keep `~/.local` out of conda envs with `export PYTHONNOUSERSITE=1`"
-                } else {
-                    ""
-                }
-            ),
-            (Origin::Pth, _) => format!(
-                "Remove the line adding `{}` from `{}`, or uninstall the other copy: `{py} -m pip uninstall -y {}`",
-                we.path,
-                we.pth.as_deref().unwrap_or("the .pth file"),
-                l.owners
-                    .first()
-                    .and_then(|d| d.name.as_deref())
-                    .unwrap_or(l.name)
-            ),
-            (_, Some(d)) => format!(
-                "Keep one copy: `{py} -m pip uninstall -y {}` removes the first one on sys.path{}",
-                d.name.as_deref().unwrap_or(w.name),
-                if ctx
-                    .snapshot
-                    .externally_managed
-                    .iter()
-                    .any(|m| m.starts_with(it.base_prefix.as_deref().unwrap_or(&it.prefix)))
-                {
-                    " (add `--break-system-packages` for this externally managed Python)"
-                } else {
-                    ""
-                }
-            ),
-            (_, None) => format!("Delete the stray copy: `rm -rf {}/{}`", we.path, w.file),
-        };
+        let fix = shadow_fix(ctx.snapshot, it, we, w, l, wdist);
         out.push(Hit {
             message,
             paths: vec![
@@ -439,11 +616,19 @@ pub fn overlapping_distributions(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
                     s.examples.first().map(String::as_str).unwrap_or("?"),
                 ),
                 paths: s.distributions.clone(),
-                fix: format!(
-                    "Keep one of them: `{py} -m pip uninstall -y {}` then `{py} -m pip install --force-reinstall --no-deps {}`",
-                    names.join(" "),
-                    names.first().copied().unwrap_or("<package>")
-                ),
+                fix: match reach(ctx.snapshot, it, l.entry) {
+                    Reach::Foreign(why) => Fix::from(format!("{why}; uninstall all but one of them with the Python that owns that directory")),
+                    r => Fix::run(
+                        format!("Keep one of them: uninstall all, then reinstall the one you want{}", r.note()),
+                        vec![
+                            Cmd::new(&py).args(["-m", "pip", "uninstall", "-y"]).args(&names).build(),
+                            Cmd::new(&py)
+                                .args(["-m", "pip", "install", "--force-reinstall", "--no-deps"])
+                                .arg(format!("{}=={}", names.first().copied().unwrap_or("?"), version_of(dists[0])))
+                                .build(),
+                        ],
+                    ),
+                },
                 severity: Some(if same_version { Severity::Warning } else { Severity::Error }),
                 ..Default::default()
             });
@@ -514,10 +699,16 @@ pub fn tensorflow_variants_mixed(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
                 }
             ),
             paths: tf.iter().map(|d| d.path.clone()).collect(),
-            fix: format!(
-                "Uninstall every variant, then install one: `{py} -m pip uninstall -y {} && {py} -m pip install {keep}=={keep_version}`",
-                all.join(" ")
-            ),
+            fix: match reach(ctx.snapshot, it, l.entry) {
+                Reach::Foreign(why) => Fix::from(format!("{why}; uninstall every variant but one with the Python that owns that directory")),
+                r => Fix::run(
+                    format!("Uninstall every variant, then install one{}", r.note()),
+                    vec![
+                        Cmd::new(&py).args(["-m", "pip", "uninstall", "-y"]).args(&all).build(),
+                        Cmd::new(&py).args(["-m", "pip", "install"]).arg(format!("{keep}=={keep_version}")).build(),
+                    ],
+                ),
+            },
             severity: Some(if same_version { Severity::Warning } else { Severity::Error }),
             ..Default::default()
         });
@@ -576,12 +767,19 @@ pub fn duplicate_distribution(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
                     listing.join(", ")
                 ),
                 paths: ds.iter().map(|d| d.path.clone()).collect(),
-                fix: format!(
-                    "Remove the stale metadata and reinstall the one you want: `rm -rf {} && {py} -m pip install --force-reinstall --no-deps {}=={}`",
-                    stale.join(" "),
-                    newest.name.as_deref().unwrap_or(name),
-                    version_of(newest)
-                ),
+                fix: match reach(ctx.snapshot, it, l.entry) {
+                    Reach::Foreign(why) => Fix::from(format!("{why}; remove the stale metadata with the tool that owns that directory")),
+                    r => Fix::run(
+                        format!("Remove the stale metadata and reinstall the one you want{}", r.note()),
+                        vec![
+                            Cmd::new("rm").arg("-rf").arg("--").args(&stale).build(),
+                            Cmd::new(&py)
+                                .args(["-m", "pip", "install", "--force-reinstall", "--no-deps"])
+                                .arg(format!("{}=={}", newest.name.as_deref().unwrap_or(name), version_of(newest)))
+                                .build(),
+                        ],
+                    ),
+                },
                 ..Default::default()
             });
         }
@@ -603,10 +801,12 @@ pub fn invalid_distribution_leftover(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hi
             .unwrap_or("");
         out.push(Hit {
             message: format!(
-                "`{}` holds {} leftover(s) of an interrupted uninstall or upgrade: {}; pip prints \"WARNING: Ignoring invalid distribution -{}\" on every run and uv refuses to work in this environment",
+                "`{}` holds {} leftover(s) of an interrupted uninstall or upgrade: {}; pip (24) prints \"WARNING: Ignoring invalid distribution ~{} ({})\" on every run (pip before 21.3: \"-{}\"), and uv warns about them too",
                 l.dir.path,
                 l.dir.leftovers.len(),
                 list_some(&shown, 6),
+                pip_name,
+                l.dir.path,
                 pip_name
             ),
             paths: l
@@ -615,30 +815,21 @@ pub fn invalid_distribution_leftover(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hi
                 .iter()
                 .map(|n| format!("{}/{}", l.dir.path, n))
                 .collect(),
-            fix: format!(
-                "Delete them (nothing imports them): `rm -rf {}`, then reinstall the package whose uninstall was interrupted",
-                l.dir
-                    .leftovers
-                    .iter()
-                    .map(|n| shell_quote(&format!("{}/{}", l.dir.path, n)))
-                    .collect::<Vec<_>>()
-                    .join(" ")
+            fix: Fix::run(
+                format!(
+                    "Delete them (nothing imports them), then reinstall the package whose uninstall was interrupted{}",
+                    reach(ctx.snapshot, it, l.entry).note()
+                ),
+                vec![Cmd::new("rm")
+                    .arg("-rf")
+                    .arg("--")
+                    .args(l.dir.leftovers.iter().map(|n| format!("{}/{}", l.dir.path, n)))
+                    .build()],
             ),
             ..Default::default()
         });
     }
     out
-}
-
-fn shell_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/._-+=:,@%".contains(c))
-    {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
 }
 
 pub fn broken_distribution_metadata(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
@@ -655,18 +846,34 @@ pub fn broken_distribution_metadata(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit
                 .as_deref()
                 .filter(|_| d.normalized.is_some())
                 .map(str::to_string);
-            let fix = match (&name, only_record) {
-                (Some(n), true) => format!(
-                    "pip cannot uninstall it without RECORD; reinstall over it: `{py} -m pip install --force-reinstall --no-deps {n}=={}`",
-                    version_of(d)
+            let reinstall = |spec: String| {
+                Cmd::new(&py)
+                    .args(["-m", "pip", "install", "--force-reinstall", "--no-deps"])
+                    .arg(spec)
+                    .build()
+            };
+            let rm = Cmd::new("rm").arg("-rf").arg("--").arg(&d.path).build();
+            let fix = match (reach(ctx.snapshot, it, l.entry), &name, only_record) {
+                (Reach::Foreign(why), _, _) => Fix::from(format!(
+                    "{why}; repair it with the tool that owns that directory"
+                )),
+                (r, Some(n), true) => Fix::run(
+                    format!(
+                        "pip cannot uninstall it without RECORD; reinstall over it{}",
+                        r.note()
+                    ),
+                    vec![reinstall(format!("{n}=={}", version_of(d)))],
                 ),
-                (Some(n), false) => format!(
-                    "Remove the broken metadata and reinstall: `rm -rf {} && {py} -m pip install --force-reinstall --no-deps {n}`",
-                    shell_quote(&d.path)
+                (r, Some(n), false) => Fix::run(
+                    format!("Remove the broken metadata and reinstall{}", r.note()),
+                    vec![rm, reinstall(n.clone())],
                 ),
-                (None, _) => format!(
-                    "Remove it (it does not name an installable project): `rm -rf {}`",
-                    shell_quote(&d.path)
+                (r, None, _) => Fix::run(
+                    format!(
+                        "Remove it (it does not name an installable project){}",
+                        r.note()
+                    ),
+                    vec![rm],
                 ),
             };
             out.push(Hit {
@@ -708,8 +915,12 @@ pub fn dangling_editable(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
                     e.source
                 ),
                 paths: vec![d.path.clone(), e.target.clone()],
-                fix: format!(
-                    "Reinstall it from where the source lives now (`{py} -m pip install -e <new dir>`) or remove it: `{py} -m pip uninstall -y {name}`"
+                fix: Fix::run(
+                    format!(
+                        "Reinstall it from where the source lives now (`{} -m pip install -e DIR`), or remove it",
+                        quote(&py)
+                    ),
+                    vec![Cmd::new(&py).args(["-m", "pip", "uninstall", "-y"]).arg(name).build()],
                 ),
                 ..Default::default()
             });
@@ -789,13 +1000,21 @@ pub fn dependency_problems(ctx: &CheckCtx, it: &Interpreter, missing: bool) -> V
         // In an OS-managed Python, what the OS packages require of each
         // other is the package manager's business (Debian makes some
         // requirements optional); report it, but as information.
-        let os_owned = managed && !by_pip(r.dist);
+        let os_owned = !by_pip(r.dist) && (managed || distro_dir(&r.dist.path));
         let severity = os_owned.then_some(Severity::Info);
-        let how = |spec: String| {
-            if managed {
-                format!("This Python belongs to the OS package manager: install the requirement with it (Debian/Ubuntu: `apt-cache search {}` finds the package), or work in a venv", q_name_only(&spec))
+        let how = |spec: String| -> Fix {
+            if os_owned {
+                os_package_fix(q_name_only(&spec))
+            } else if managed {
+                Fix::from(format!("This Python belongs to the OS package manager: install the requirement with it (Debian/Ubuntu: `apt-cache search {}` finds the package), or work in a venv", quote(q_name_only(&spec))))
             } else {
-                format!("`{py} -m pip install {}`", shell_quote(&spec))
+                Fix::run(
+                    "Install it",
+                    vec![Cmd::new(&py)
+                        .args(["-m", "pip", "install"])
+                        .arg(&spec)
+                        .build()],
+                )
             }
         };
         let Some(own) = r.dist.normalized.as_deref() else {
@@ -844,15 +1063,20 @@ pub fn dependency_problems(ctx: &CheckCtx, it: &Interpreter, missing: bool) -> V
                             it.prefix
                         ),
                         paths: vec![r.dist.path.clone(), d.path.clone()],
-                        fix: if managed {
+                        fix: if managed || os_owned {
                             how(req_spec(q))
                         } else {
-                            format!(
-                                "`{py} -m pip install {}` (or install a {} that accepts {} {})",
-                                shell_quote(&req_spec(q)),
-                                r.dist.name.as_deref().unwrap_or(own),
-                                d.name.as_deref().unwrap_or(&dep),
-                                version_of(d)
+                            Fix::run(
+                                format!(
+                                    "Install a version it accepts (or a {} that accepts {} {})",
+                                    r.dist.name.as_deref().unwrap_or(own),
+                                    d.name.as_deref().unwrap_or(&dep),
+                                    version_of(d)
+                                ),
+                                vec![Cmd::new(&py)
+                                    .args(["-m", "pip", "install"])
+                                    .arg(req_spec(q))
+                                    .build()],
                             )
                         },
                         severity,
@@ -938,8 +1162,9 @@ pub fn requires_python_mismatch(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
                 describe(it)
             ),
             paths: vec![d.path.clone()],
-            fix: format!(
-                "Install a release that supports this Python: `{py} -m pip install --force-reinstall {name}` (pip picks one whose Requires-Python matches), or use a Python that satisfies `{rp}`"
+            fix: Fix::run(
+                format!("Install a release that supports this Python (pip picks one whose Requires-Python matches), or use a Python that satisfies `{rp}`"),
+                vec![Cmd::new(&py).args(["-m", "pip", "install", "--force-reinstall"]).arg(name).build()],
             ),
             ..Default::default()
         });
@@ -988,9 +1213,15 @@ pub fn pip_into_system_python(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
                 list_some(&labels, 8)
             ),
             paths: vec![l.dir.path.clone(), marker.clone()],
-            fix: format!(
-                "Move them into a venv (`python3 -m venv ~/.venvs/tools && ~/.venvs/tools/bin/pip install ...`, or `pipx` for applications), then remove them here: `{py} -m pip uninstall --break-system-packages -y {}`",
-                names.into_iter().collect::<Vec<_>>().join(" ")
+            fix: Fix::run(
+                format!(
+                    "Move them into a venv (`{} -m venv \"$HOME/.venvs/tools\"`, then install there; `pipx` for applications), then remove them here",
+                    quote(&py)
+                ),
+                vec![Cmd::new(&py)
+                    .args(["-m", "pip", "uninstall", "--break-system-packages", "-y"])
+                    .args(names)
+                    .build()],
             ),
             ..Default::default()
         });

@@ -5,7 +5,8 @@
 
 use super::packages::{installed, layers, marker_env, python_cmd, version_of};
 use crate::requirements::Required;
-use crate::rules::{CheckCtx, Hit, Severity};
+use crate::rules::{CheckCtx, Fix, Hit, Severity};
+use crate::shell::Cmd;
 use crate::snapshot::Interpreter;
 use pep440_rs::{Operator, Version};
 use pep508_rs::VersionOrUrl;
@@ -35,16 +36,6 @@ fn pinned(r: &Required) -> bool {
             .any(|s| matches!(s.operator(), Operator::Equal | Operator::ExactEqual)),
         Some(VersionOrUrl::Url(_)) => true,
         None => false,
-    }
-}
-
-fn quote(s: &str) -> String {
-    if s.chars()
-        .all(|c| c.is_ascii_alphanumeric() || "-_.=[],".contains(c))
-    {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
     }
 }
 
@@ -78,7 +69,13 @@ pub fn requirements_drift(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
                     it.prefix
                 ),
                 paths: vec![r.file.clone()],
-                fix: format!("`{py} -m pip install -r {}`", quote(&r.file)),
+                fix: Fix::run(
+                    "Install it",
+                    vec![Cmd::new(&py)
+                        .args(["-m", "pip", "install"])
+                        .arg(&spec)
+                        .build()],
+                ),
                 ..Default::default()
             }),
             Some(d) => {
@@ -95,7 +92,13 @@ pub fn requirements_drift(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
                                     version_of(d)
                                 ),
                                 paths: vec![d.path.clone(), r.file.clone()],
-                                fix: format!("`{py} -m pip install {}`", quote(&spec)),
+                                fix: Fix::run(
+                                    "Install the version required",
+                                    vec![Cmd::new(&py)
+                                        .args(["-m", "pip", "install"])
+                                        .arg(&spec)
+                                        .build()],
+                                ),
                                 ..Default::default()
                             });
                         }
@@ -115,7 +118,7 @@ pub fn requirements_drift(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
                     it.prefix
                 ),
                 paths: vec![r.file.clone()],
-                fix: format!("Pin the release you tested: write `{pin}` in `{}`", r.file),
+                fix: format!("Pin the release you tested: write `{pin}` in `{}`", r.file).into(),
                 severity: Some(Severity::Warning),
                 ..Default::default()
             });

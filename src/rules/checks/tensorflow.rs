@@ -5,7 +5,8 @@
 use super::environment::describe;
 use super::packages::{copies, installed, layers, parse_requirement, python_cmd, winner, Layer};
 use crate::knowledge::{self, manylinux_needs, series_of, specifiers, version, Tensorflow};
-use crate::rules::{CheckCtx, Hit, Severity};
+use crate::rules::{CheckCtx, Fix, Hit, Severity};
+use crate::shell::{quote, Cmd};
 use crate::snapshot::{Distribution, Interpreter};
 use pep440_rs::Version;
 use std::collections::BTreeMap;
@@ -124,15 +125,20 @@ pub fn unsupported_python(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
         if let Some(pythons) = k.pythons_of(v) {
             if !pythons.contains(&minor) {
                 let fix = match newest_here {
-                    Some(row) => format!(
-                        "Install the newest TensorFlow tested with Python {minor}: `{py} -m pip install \"tensorflow=={}.*\"`, or {}",
-                        row.series,
-                        newest.map(python_hint).unwrap_or_default()
+                    Some(row) => Fix::run(
+                        format!(
+                            "Install the newest TensorFlow tested with Python {minor}, or {}",
+                            newest.map(python_hint).unwrap_or_default()
+                        ),
+                        vec![Cmd::new(&py)
+                            .args(["-m", "pip", "install"])
+                            .arg(format!("tensorflow=={}.*", row.series))
+                            .build()],
                     ),
-                    None => format!(
+                    None => Fix::from(format!(
                         "No TensorFlow release supports Python {minor}: {}",
                         newest.map(python_hint).unwrap_or_default()
-                    ),
+                    )),
                 };
                 return vec![Hit {
                     message: format!(
@@ -163,7 +169,7 @@ pub fn unsupported_python(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
                 describe(it)
             ),
             paths,
-            fix: format!("TensorFlow needs another Python: {}", python_hint(latest)),
+            fix: format!("TensorFlow needs another Python: {}", python_hint(latest)).into(),
             ..Default::default()
         }],
         // Installed, supported, but upgrades stop at this Python's last series.
@@ -187,7 +193,8 @@ pub fn unsupported_python(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
                     latest.series,
                     python_hint(latest),
                     here.series
-                ),
+                )
+                .into(),
                 severity: Some(Severity::Info),
                 ..Default::default()
             }]
@@ -264,7 +271,13 @@ fn constraint_hit(
             }
         ),
         paths: vec![tf_dist.path.clone(), other.path.clone()],
-        fix: format!("`{py} -m pip install \"{project}{}\"`", c.works_with),
+        fix: Fix::run(
+            format!("Install a {project} this TensorFlow works with"),
+            vec![Cmd::new(&py)
+                .args(["-m", "pip", "install"])
+                .arg(format!("{project}{}", c.works_with))
+                .build()],
+        ),
         ..Default::default()
     }]
 }
@@ -275,9 +288,9 @@ pub fn numpy2_incompatible(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
         let minor = minor_of(it).unwrap_or_default();
         if let Some(row) = knowledge::tensorflow().newest_for_python(&minor) {
             if version(&row.series) >= version("2.18") {
-                h.fix.push_str(&format!(
-                    ", or upgrade TensorFlow to 2.18 or later, the first built for NumPy 2: `{} -m pip install --upgrade \"tensorflow>=2.18\"`",
-                    python_cmd(it)
+                h.fix.text.push_str(&format!(
+                    " (or upgrade TensorFlow to 2.18 or later, the first built for NumPy 2: `{} -m pip install --upgrade 'tensorflow>=2.18'`)",
+                    quote(&python_cmd(it))
                 ));
             }
         }
@@ -304,9 +317,12 @@ pub fn gpu_deprecated(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
                 describe(it)
             ),
             paths: vec![d.path.clone()],
-            fix: format!(
-                "`{py} -m pip uninstall -y {} && {py} -m pip install \"tensorflow[and-cuda]\"` (Linux; plain `tensorflow` on other systems)",
-                k.gpu.gpu_package
+            fix: Fix::run(
+                "Replace it with `tensorflow` (Linux: with its CUDA libraries; plain `tensorflow` on other systems)",
+                vec![
+                    Cmd::new(&py).args(["-m", "pip", "uninstall", "-y"]).arg(&k.gpu.gpu_package).build(),
+                    Cmd::new(&py).args(["-m", "pip", "install", "tensorflow[and-cuda]"]).build(),
+                ],
             ),
             ..Default::default()
         });
@@ -325,8 +341,9 @@ pub fn gpu_deprecated(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
                     req.trim()
                 ),
                 paths: vec![d.path.clone()],
-                fix: format!(
-                    "Upgrade `{name}` to a release that requires `tensorflow` instead (`{py} -m pip install --upgrade {name}`), or install it with `--no-deps` next to `tensorflow`"
+                fix: Fix::run(
+                    format!("Upgrade `{name}` to a release that requires `tensorflow` instead, or install it with `--no-deps` next to `tensorflow`"),
+                    vec![Cmd::new(&py).args(["-m", "pip", "install", "--upgrade"]).arg(name).build()],
                 ),
                 ..Default::default()
             });
@@ -347,7 +364,8 @@ pub fn gpu_deprecated(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
                         fix: format!(
                             "Use WSL2 for GPU support, or pin `tensorflow=={}.*` on Windows",
                             k.gpu.windows_gpu_last
-                        ),
+                        )
+                        .into(),
                         severity: Some(Severity::Info),
                         ..Default::default()
                     });
@@ -400,7 +418,10 @@ pub fn pip_too_old_for_wheels(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
             describe(it)
         ),
         paths: vec![pip.path.clone()],
-        fix: format!("`{py} -m pip install --upgrade pip`"),
+        fix: Fix::run(
+            "Upgrade pip in this environment",
+            vec![Cmd::new(&py).args(["-m", "pip", "install", "--upgrade", "pip"]).build()],
+        ),
         ..Default::default()
     }]
 }
@@ -457,8 +478,12 @@ pub fn glibc_too_old(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
                             need.1
                         ),
                         paths: vec![d.path.clone(), libc.path.clone()],
-                        fix: format!(
-                            "Reinstall a build for this system: `{py} -m pip install --force-reinstall --no-cache-dir {name}` (pip then picks an older wheel or builds from source), or use a newer OS image"
+                        fix: Fix::run(
+                            "Reinstall a build for this system (pip then picks an older wheel or builds from source), or use a newer OS image",
+                            vec![Cmd::new(&py)
+                                .args(["-m", "pip", "install", "--force-reinstall", "--no-cache-dir"])
+                                .arg(name)
+                                .build()],
                         ),
                         severity: Some(Severity::Error),
                         ..Default::default()
@@ -557,10 +582,18 @@ pub fn metadata_version_mismatch(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
                 own.path
             ),
             paths: vec![d.path.clone(), own.path.clone()],
-            fix: format!(
-                "Reinstall it cleanly: `{py} -m pip uninstall -y {} && {py} -m pip install --no-cache-dir {name}=={meta_v}`, after removing any other copy `envdoctor why {}` lists",
-                remove.join(" "),
-                f.import
+            fix: Fix::run(
+                format!(
+                    "Reinstall it cleanly, after removing any other copy `envdoctor why {}` lists",
+                    quote(&f.import)
+                ),
+                vec![
+                    Cmd::new(&py).args(["-m", "pip", "uninstall", "-y"]).args(&remove).build(),
+                    Cmd::new(&py)
+                        .args(["-m", "pip", "install", "--no-cache-dir"])
+                        .arg(format!("{name}=={meta_v}"))
+                        .build(),
+                ],
             ),
             severity: Some(Severity::Error),
             ..Default::default()
