@@ -50,3 +50,39 @@ fn codes_and_names_are_unique_and_grouped() {
         );
     }
 }
+
+/// A rule whose findings take more than one level says so, and when:
+/// `rules` lists every level and `explain` gives the conditions. (That
+/// no rule emits a level its file does not document is asserted by the
+/// engine itself in debug builds, so every test that runs a rule checks it.)
+#[test]
+fn levels_that_vary_are_documented_where_users_look() {
+    let rules = catalogue();
+    let shadow = rules
+        .iter()
+        .find(|r| r["name"] == "shadowed-package")
+        .unwrap();
+    assert_eq!(shadow["severity"], "error");
+    assert!(shadow["levels"]["warning"]
+        .as_str()
+        .unwrap()
+        .contains("same version"));
+    let sb = support::Sandbox::new();
+    let table = String::from_utf8(sb.run(&["rules"]).stdout).unwrap();
+    let row = table.lines().find(|l| l.contains("ED201")).unwrap();
+    assert!(row.contains("error, warning"), "{row}");
+    let text = String::from_utf8(sb.run(&["explain", "ED207"]).stdout).unwrap();
+    assert!(
+        text.contains("error by default") && text.contains("info when the requiring distribution"),
+        "{text}"
+    );
+    // A file that lists its default level again is refused.
+    let mut c = envdoctor::rules::Catalog { rules: Vec::new() };
+    let e = c
+        .add(
+            "x.toml",
+            "code = \"EX1\"\nname = \"x\"\nseverity = \"error\"\ncheck = \"broken-venv\"\nsummary = \"s\"\nwhy = \"w\"\nfix = \"f\"\n[levels]\nerror = \"always\"\n",
+        )
+        .unwrap_err();
+    assert!(e.to_string().contains("repeats the default"), "{e}");
+}

@@ -990,3 +990,41 @@ fn symlinked_metadata_in_a_root_is_read_inside_the_root() {
         "{pip}"
     );
 }
+
+/// Debian's PyGObject declares `Requires-Dist: pycairo`, which Debian made
+/// optional (python3-gi without python3-cairo): one level (info) wherever
+/// it is seen, the system Python or a `--system-site-packages` venv, and a
+/// fix naming the real distribution package.
+#[test]
+fn distribution_made_splits_are_info_with_the_distribution_package() {
+    let debian_gi = std::fs::read_dir("/usr/lib/python3/dist-packages")
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .any(|e| e.file_name().to_string_lossy().starts_with("PyGObject-"))
+        })
+        .unwrap_or(false);
+    if !debian_gi {
+        // Not a Debian image with python3-gi: nothing to compare.
+        return;
+    }
+    let sb = Sandbox::new();
+    let venv = sb.path("sys-site");
+    make_venv(
+        Path::new("/usr/bin/python3"),
+        &venv,
+        &["--system-site-packages"],
+    );
+    for target in ["/usr/bin/python3", venv.to_str().unwrap()] {
+        let f = sb.findings(&["--python", target], "missing-dependency");
+        let gi: Vec<_> = f
+            .iter()
+            .filter(|f| f["message"].as_str().unwrap().starts_with("PyGObject"))
+            .collect();
+        assert_eq!(gi.len(), 1, "{target}: {f:#?}");
+        assert_eq!(gi[0]["severity"], "info", "{target}");
+        assert_eq!(
+            gi[0]["fix"]["commands"][0], "sudo apt-get install python3-cairo",
+            "{target}"
+        );
+    }
+}

@@ -352,7 +352,7 @@ pub fn rules(out: &mut impl Write, catalog: &Catalog) -> io::Result<()> {
         .map(|r| RuleRow {
             code: r.code.clone(),
             name: r.name.clone(),
-            severity: r.severity.to_string(),
+            severity: r.levels_label(),
             summary: r.summary.clone(),
         })
         .collect();
@@ -370,6 +370,14 @@ pub fn explain(out: &mut impl Write, rule: &Rule) -> io::Result<()> {
         severity_label(rule.severity)
     )?;
     writeln!(out, "{}\n", rule.summary)?;
+    if !rule.levels.is_empty() {
+        writeln!(out, "{}", paint("Level", S::new().bold()))?;
+        writeln!(out, "{} by default;", rule.severity)?;
+        for (s, when) in rule.levels.iter().rev() {
+            writeln!(out, "{s} {when}.")?;
+        }
+        writeln!(out)?;
+    }
     writeln!(out, "{}", paint("Why is this bad?", S::new().bold()))?;
     writeln!(out, "{}\n", rule.why.trim())?;
     writeln!(out, "{}", paint("Fix", S::new().bold()))?;

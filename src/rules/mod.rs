@@ -49,6 +49,15 @@ impl fmt::Display for Severity {
     }
 }
 
+impl Rule {
+    /// `error`, or `error, warning` when findings take other levels.
+    pub fn levels_label(&self) -> String {
+        let mut all = vec![self.severity.as_str()];
+        all.extend(self.levels.keys().rev().map(|s| s.as_str()));
+        all.join(", ")
+    }
+}
+
 /// One rule of the catalogue, as written in its TOML file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -69,6 +78,11 @@ pub struct Rule {
     /// Where the knowledge comes from (bug reports, docs).
     #[serde(default)]
     pub sources: Vec<String>,
+    /// The other levels a finding of this rule takes, each with when:
+    /// `[levels] warning = "when both copies have the same version"`.
+    /// `severity` is the level otherwise.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub levels: BTreeMap<Severity, String>,
     /// Parameters for the check kind (tables of facts, thresholds).
     #[serde(default)]
     pub params: toml::Table,
@@ -117,6 +131,12 @@ impl Catalog {
             return Err(invalid(format!(
                 "code `{}` must be letters and digits",
                 rule.code
+            )));
+        }
+        if rule.levels.contains_key(&rule.severity) {
+            return Err(invalid(format!(
+                "`levels` repeats the default severity `{}`; list only the other levels",
+                rule.severity
             )));
         }
         if checks::lookup(&rule.check).is_none() {
@@ -378,6 +398,18 @@ pub fn run(
             }
         };
         for h in hits {
+            // Every level a rule takes is documented in its file (`rules`
+            // and `explain` show them): the test suite, run in debug
+            // builds, fails on a level that is not.
+            debug_assert!(
+                h.severity
+                    .is_none_or(|s| s == rule.severity || rule.levels.contains_key(&s)),
+                "rule `{}` emitted {:?} but its file documents only {} and {:?}",
+                rule.name,
+                h.severity,
+                rule.severity,
+                rule.levels.keys().collect::<Vec<_>>()
+            );
             let Some(severity) = settings.severity_of(rule, h.severity) else {
                 continue;
             };

@@ -196,6 +196,8 @@ pub struct Wheel {
     pub requires_python: Option<String>,
     /// Console scripts: name, "module:function".
     pub scripts: Vec<(String, String)>,
+    /// More METADATA header lines (`Provides-Extra: x\n`).
+    pub meta: String,
 }
 
 impl Wheel {
@@ -226,6 +228,12 @@ impl Wheel {
         self
     }
 
+    /// More METADATA header lines, each ending in a newline.
+    pub fn file_meta(mut self, lines: &str) -> Wheel {
+        self.meta.push_str(lines);
+        self
+    }
+
     pub fn requires_python(mut self, spec: &str) -> Wheel {
         self.requires_python = Some(spec.into());
         self
@@ -248,6 +256,7 @@ impl Wheel {
         if let Some(rp) = &self.requires_python {
             metadata.push_str(&format!("Requires-Python: {rp}\n"));
         }
+        metadata.push_str(&self.meta);
         for r in &self.requires {
             metadata.push_str(&format!("Requires-Dist: {r}\n"));
         }

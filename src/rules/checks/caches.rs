@@ -49,7 +49,7 @@ fn chown(snap: &Snapshot, dir: &str) -> String {
 
 /// `VAR` pointed at a fresh directory of this user's (`mktemp -d`).
 fn fresh_cache_dir(var: &'static str) -> Vec<String> {
-    vec![format!("export {var}=\"$(mktemp -d)\"")]
+    vec![format!("dir=\"$(mktemp -d)\" && export {var}=\"$dir\"")]
 }
 
 /// The judged user's HOME, when set.
@@ -58,6 +58,9 @@ fn home_dir(snap: &Snapshot) -> Option<&str> {
         .or(snap.host.user.home.as_deref())
         .filter(|h| !h.is_empty())
 }
+
+/// HOME at a fresh directory of this user's; left as it was if mktemp fails.
+const FRESH_HOME: &str = "home=\"$(mktemp -d)\" && export HOME=\"$home\"";
 
 fn is_root(snap: &Snapshot) -> bool {
     snap.host.user.uid == Some(0)
@@ -507,7 +510,7 @@ pub fn home_unusable(ctx: &CheckCtx) -> Vec<Hit> {
         let real_home = h.starts_with("/home/") || h.starts_with("/Users/");
         if real_home && !is_root(snap) {
             Fix::run(
-                format!("Give {user} the home `/etc/passwd` names (as root), or point HOME at a fresh directory: `export HOME=\"$(mktemp -d)\"`"),
+                format!("Give {user} the home `/etc/passwd` names (as root), or point HOME at a fresh directory: `{FRESH_HOME}`"),
                 vec![
                     Cmd::new("sudo").args(["mkdir", "-p"]).arg(h).build(),
                     chown(snap, h),
@@ -516,7 +519,7 @@ pub fn home_unusable(ctx: &CheckCtx) -> Vec<Hit> {
         } else {
             Fix::run(
                 "Point HOME at a fresh directory this user owns, for this shell (in a Dockerfile or CI job: `ENV HOME=...` / `env: HOME`)",
-                vec!["export HOME=\"$(mktemp -d)\"".to_string()],
+                vec![FRESH_HOME.to_string()],
             )
         }
     };
@@ -527,7 +530,7 @@ pub fn home_unusable(ctx: &CheckCtx) -> Vec<Hit> {
             paths: Vec::new(),
             fix: Fix::run(
                 "Point HOME at a fresh directory this user owns",
-                vec!["export HOME=\"$(mktemp -d)\"".to_string()],
+                vec![FRESH_HOME.to_string()],
             ),
             ..Default::default()
         }];

@@ -857,12 +857,15 @@ pub fn broken_distribution_metadata(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit
                 (Reach::Foreign(why), _, _) => Fix::from(format!(
                     "{why}; repair it with the tool that owns that directory"
                 )),
+                // pip's own hint (`--force-reinstall`) fails the same way
+                // ("Cannot uninstall ..., RECORD file not found"): the
+                // metadata goes first, then the reinstall writes over it.
                 (r, Some(n), true) => Fix::run(
                     format!(
-                        "pip cannot uninstall it without RECORD; reinstall over it{}",
+                        "pip cannot uninstall it without RECORD: remove its metadata, then reinstall over its files{}",
                         r.note()
                     ),
-                    vec![reinstall(format!("{n}=={}", version_of(d)))],
+                    vec![rm.clone(), reinstall(format!("{n}=={}", version_of(d)))],
                 ),
                 (r, Some(n), false) => Fix::run(
                     format!("Remove the broken metadata and reinstall{}", r.note()),
