@@ -41,8 +41,44 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<u8, Error> {
             "--exec cannot run interpreters inside --root (they would run against the host); drop one of them".into(),
         ));
     }
+    // Everything is rendered into memory first, then passes the one exit
+    // gate (`emit`): redaction for every format, and for what a terminal or
+    // CI log shows, no line that could start a workflow command.
+    let mut buf: Vec<u8> = Vec::new();
+    let plain = match &cli.command {
+        Command::Scan(a) => a.format == ScanFormat::Text,
+        Command::Check(a) => a.format == CheckFormat::Text,
+        Command::Why(a) => a.format == ScanFormat::Text,
+        Command::Report(_) | Command::Explain(_) => true,
+        Command::Rules(a) => a.format == ScanFormat::Text,
+    };
+    let code = dispatch(cli, &opts, &mut buf)?;
+    match emit(&buf, plain) {
+        // `check | head`: the reader left, the verdict stands.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(code),
+        Err(e) => Err(e.into()),
+        Ok(()) => Ok(code),
+    }
+}
+
+/// Writes the rendered output: credentials redacted whatever the format,
+/// and in human formats a line that a CI runner would read as a workflow
+/// command (`::error ...`, `::stop-commands::`) is defused.
+fn emit(buf: &[u8], plain: bool) -> std::io::Result<()> {
+    let text = String::from_utf8_lossy(buf);
+    let mut text = crate::redact::text(&text);
+    if plain {
+        text = crate::render::defuse_workflow_commands(&text);
+    }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}
+
+fn dispatch(cli: Cli, opts: &Options, out: &mut Vec<u8>) -> Result<u8, Error> {
+    let opts = opts.clone();
+    let mut out = out;
     match cli.command {
         Command::Scan(a) => {
             let snap = probe::scan(&opts)?;
@@ -51,7 +87,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<u8, Error> {
                     serde_json::to_writer_pretty(&mut out, &snap).map_err(std::io::Error::from)?;
                     writeln!(out)?;
                 }
-                ScanFormat::Text => render::text::scan(&mut out, &snap, a.verbose)?,
+                ScanFormat::Text => {
+                    render::text::scan(&mut out, &render::cleaned(&snap), a.verbose)?
+                }
             }
             Ok(0)
         }
@@ -153,13 +191,8 @@ fn check(out: &mut impl Write, opts: &Options, a: &CheckArgs) -> Result<u8, Erro
         summary: &summary,
         fail_on: a.fail_on.threshold(),
     };
-    let code = exit_code(&findings, a.fail_on);
-    match render_check(out, a, &run) {
-        // `check | head`: the reader left, the verdict stands.
-        Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(code),
-        Err(e) => Err(e),
-        Ok(()) => Ok(code),
-    }
+    render_check(out, a, &run)?;
+    Ok(exit_code(&findings, a.fail_on))
 }
 
 fn render_check(out: &mut impl Write, a: &CheckArgs, run: &render::Run) -> Result<(), Error> {
@@ -168,7 +201,8 @@ fn render_check(out: &mut impl Write, a: &CheckArgs, run: &render::Run) -> Resul
     match a.format {
         CheckFormat::Json => render::json::check(out, run)?,
         CheckFormat::Text => {
-            render::text::check(out, snap, selection, findings, summary)?;
+            let (snap, findings) = (render::cleaned(snap), render::cleaned(&findings.to_vec()));
+            render::text::check(out, &snap, selection, &findings, summary)?;
             // In a project whose `.venv` is not active, what was checked is
             // the PATH python; say so, and how to check the venv instead.
             if a.python.is_none() && !a.all {
@@ -302,7 +336,7 @@ fn why(out: &mut impl Write, opts: &Options, a: &WhyArgs) -> Result<u8, Error> {
     let report = rules::why::why(&snap, &snap.interpreters[target], &a.name);
     match a.format {
         ScanFormat::Json => render::why::json(out, &report)?,
-        ScanFormat::Text => render::why::text(out, &report)?,
+        ScanFormat::Text => render::why::text(out, &render::cleaned(&report))?,
     }
     Ok(u8::from(
         report.imports.is_empty() && report.distributions.is_empty(),
@@ -447,6 +481,10 @@ fn select_one(
     }))
 }
 
+/// The largest snapshot read (a machine with 50 venvs of 200 distributions
+/// writes about 15 MiB).
+const MAX_SNAPSHOT: u64 = 64 << 20;
+
 /// Reads a snapshot written by `scan --format json`, refusing with a clear
 /// message what is missing, cut off, something else, or from a newer envdoctor.
 pub fn load_snapshot(path: &Path) -> Result<Snapshot, Error> {
@@ -458,7 +496,18 @@ pub fn load_snapshot(path: &Path) -> Result<Snapshot, Error> {
         "on the machine to check, write one with `envdoctor scan --format json > snapshot.json`";
     let fs = crate::fs::Fs::new("/");
     let abs = std::path::absolute(path).map_err(|e| err(e.to_string()))?;
-    let (text, truncated) = fs.read_text_limited(&abs, 512 << 20).map_err(|e| {
+    // Refused by its size before a byte is read: a real snapshot of a large
+    // machine is a few MiB.
+    if let Ok(m) = fs.metadata(&abs) {
+        if m.len() > MAX_SNAPSHOT {
+            return Err(err(format!(
+                "{} MiB, larger than the {} MiB a snapshot can be; not an envdoctor snapshot",
+                m.len() >> 20,
+                MAX_SNAPSHOT >> 20
+            )));
+        }
+    }
+    let (text, truncated) = fs.read_text_limited(&abs, MAX_SNAPSHOT).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             err(format!("no such file; {WRITE_ONE}"))
         } else {
@@ -466,7 +515,10 @@ pub fn load_snapshot(path: &Path) -> Result<Snapshot, Error> {
         }
     })?;
     if truncated {
-        return Err(err("larger than 512 MiB; not an envdoctor snapshot".into()));
+        return Err(err(format!(
+            "larger than {} MiB; not an envdoctor snapshot",
+            MAX_SNAPSHOT >> 20
+        )));
     }
     if text.trim().is_empty() {
         return Err(err(format!("the file is empty; {WRITE_ONE}")));

@@ -378,6 +378,10 @@ fn discover(cwd: &Path) -> Result<Option<(PathBuf, FileConfig)>, Error> {
     Ok(None)
 }
 
+/// How many rule files one `rules` pattern may match, and how deep.
+const MAX_RULE_FILES: usize = 1_000;
+const MAX_RULE_DEPTH: usize = 48;
+
 fn load_rule_files(ctx: &FileCtx, patterns: &[String], catalog: &mut Catalog) -> Result<(), Error> {
     let dir = ctx.path.parent().unwrap_or(Path::new("/"));
     for (i, pat) in patterns.iter().enumerate() {
@@ -391,8 +395,20 @@ fn load_rule_files(ctx: &FileCtx, patterns: &[String], catalog: &mut Catalog) ->
         let paths = glob::glob(&full)
             .map_err(|e| ctx.err(&key, &format!("`{pat}` is not a valid pattern: {e}")))?;
         let mut files: Vec<PathBuf> = Vec::new();
+        // A `**` through a directory that links to itself matches without
+        // end: bounded in matches, depth and time, and said so.
+        let started = std::time::Instant::now();
         for p in paths {
             let p = p.map_err(|e| ctx.err(&key, &format!("`{pat}`: {e}")))?;
+            if files.len() >= MAX_RULE_FILES
+                || p.components().count() > MAX_RULE_DEPTH
+                || started.elapsed() > std::time::Duration::from_secs(2)
+            {
+                return Err(ctx.err(
+                    &key,
+                    &format!("`{pat}` matches more than {MAX_RULE_FILES} files, or goes deeper than {MAX_RULE_DEPTH} directories (a directory linking to itself?); name the rule files more narrowly"),
+                ));
+            }
             if std::fs::metadata(&p).is_ok_and(|m| m.is_file()) {
                 files.push(p);
             }

@@ -4,11 +4,14 @@
 //! and bounds every read. Nothing here writes, and nothing opens a FIFO,
 //! socket or device: opening a FIFO for reading blocks until a writer comes.
 
+use std::collections::HashSet;
 use std::ffi::OsString;
 use std::fs::{File, Metadata, OpenOptions};
 use std::io::{self, Read};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 /// How many symlinks one resolution may follow before it is called a loop
 /// (Linux's own limit is 40).
@@ -115,12 +118,43 @@ impl Fs {
         std::fs::metadata(self.host(&self.canonicalize(p)?))
     }
 
+    /// Metadata of `p` itself (a final symlink not followed); the
+    /// directories leading to it are resolved inside the root, so a link
+    /// on the way (`/opt/conda -> /X`) never reaches the host's `/X`.
     pub fn symlink_metadata(&self, p: &Path) -> io::Result<Metadata> {
-        std::fs::symlink_metadata(self.host(p))
+        std::fs::symlink_metadata(self.host_nofollow(p)?)
     }
 
     pub fn read_link(&self, p: &Path) -> io::Result<PathBuf> {
-        std::fs::read_link(self.host(p))
+        std::fs::read_link(self.host_nofollow(p)?)
+    }
+
+    /// The host path of `p` with every directory before its last component
+    /// resolved inside the root; the last component is left as it is.
+    pub fn host_nofollow(&self, p: &Path) -> io::Result<PathBuf> {
+        if self.is_host_root() {
+            return Ok(p.to_path_buf());
+        }
+        let p = normpath_lexical_last(p);
+        match (p.parent(), p.file_name()) {
+            (Some(parent), Some(name)) => Ok(self.host(&self.canonicalize(parent)?).join(name)),
+            _ => Ok(self.host(&p)),
+        }
+    }
+
+    /// The host path to hand to a tool that opens it (statvfs, a walk):
+    /// resolved inside the root as far as it exists, the rest joined.
+    pub fn host_resolved_lenient(&self, p: &Path) -> PathBuf {
+        if self.is_host_root() {
+            return p.to_path_buf();
+        }
+        for a in p.ancestors() {
+            if let Ok(c) = self.canonicalize(a) {
+                let rest = p.strip_prefix(a).unwrap_or(Path::new(""));
+                return self.host(&c.join(rest));
+            }
+        }
+        self.host(p)
     }
 
     pub fn exists(&self, p: &Path) -> bool {
@@ -161,15 +195,9 @@ impl Fs {
 
     /// Up to `max` bytes from the start of a regular file.
     pub fn read_head(&self, p: &Path, max: u64) -> io::Result<Vec<u8>> {
-        let (f, len) = self.open_regular(p)?;
-        // Sized from the stat already made: one read instead of a series of
-        // growing ones (site-packages scans read tens of thousands of files).
-        let mut buf = Vec::with_capacity(len.min(max) as usize + 1);
-        // A regular file of known size is read to that size (no extra read
-        // to see the end); size 0 may be a lie (procfs), so read to `max`.
-        let limit = if len > 0 { len.min(max) } else { max };
-        f.take(limit).read_to_end(&mut buf)?;
-        Ok(buf)
+        let (f, _) = self.open_regular(p)?;
+        let meta = f.metadata()?;
+        read_budgeted(f, &meta, max)
     }
 
     /// A text file, at most `max` bytes of it, decoded leniently (a config
@@ -363,11 +391,7 @@ impl OpenDir {
         if !meta.is_file() {
             return Err(not_regular(&meta));
         }
-        let len = meta.len();
-        let mut buf = Vec::with_capacity(len.min(max) as usize + 1);
-        let limit = if len > 0 { len.min(max) } else { max };
-        f.take(limit).read_to_end(&mut buf)?;
-        Ok(buf)
+        read_budgeted(f, &meta, max)
     }
 
     /// What `rel` (relative to this directory) is, the last component not
@@ -398,6 +422,57 @@ impl OpenDir {
 
 /// Why a non-regular file is refused: reading a FIFO would block, a device
 /// could be endless.
+/// What all reads of one run may take together: each read is capped, and
+/// so is their sum, so that no tree (a thousand hard links to one sparse
+/// gigabyte) can make a run read without end.
+pub const READ_BUDGET: u64 = 1 << 30;
+/// A read larger than this is made once per (device, inode) in a run: a
+/// second name for the same big file (a hard link) is skipped.
+const BIG_READ: u64 = 4 << 20;
+
+static READ_LEFT: AtomicU64 = AtomicU64::new(READ_BUDGET);
+
+fn big_reads() -> &'static Mutex<HashSet<(u64, u64)>> {
+    static SEEN: OnceLock<Mutex<HashSet<(u64, u64)>>> = OnceLock::new();
+    SEEN.get_or_init(Default::default)
+}
+
+/// Reads up to `max` bytes of an open regular file, within the run's budget.
+fn read_budgeted(f: File, meta: &Metadata, max: u64) -> io::Result<Vec<u8>> {
+    use std::os::unix::fs::MetadataExt;
+    let len = meta.len();
+    // A regular file of known size is read to that size (no extra read to
+    // see the end); size 0 may be a lie (procfs), so read to `max`.
+    let limit = if len > 0 { len.min(max) } else { max };
+    if limit > BIG_READ
+        && !big_reads()
+            .lock()
+            .map(|mut s| s.insert((meta.dev(), meta.ino())))
+            .unwrap_or(true)
+    {
+        return Err(io::Error::other(
+            "skipped: the same large file was already read under another name (a hard link)",
+        ));
+    }
+    if READ_LEFT
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+            left.checked_sub(limit)
+        })
+        .is_err()
+    {
+        return Err(io::Error::other(format!(
+            "skipped: envdoctor's read budget for one run ({} MiB) is spent",
+            READ_BUDGET >> 20
+        )));
+    }
+    // Sized from the stat already made: one read instead of a series of
+    // growing ones (site-packages scans read tens of thousands of files).
+    let mut buf = Vec::with_capacity(limit.min(64 << 20) as usize + 1);
+    let read = f.take(limit).read_to_end(&mut buf);
+    READ_LEFT.fetch_add(limit - buf.len() as u64, Ordering::Relaxed);
+    read.map(|_| buf)
+}
+
 fn not_regular(meta: &Metadata) -> io::Error {
     io::Error::new(
         io::ErrorKind::InvalidInput,
@@ -407,6 +482,15 @@ fn not_regular(meta: &Metadata) -> io::Error {
             "not a regular file (FIFO, socket or device)"
         },
     )
+}
+
+/// `p` without a trailing `.` or `..` as its last component (so that the
+/// last component names an entry), resolved lexically.
+fn normpath_lexical_last(p: &Path) -> PathBuf {
+    match p.components().next_back() {
+        Some(Component::CurDir) | Some(Component::ParentDir) => normpath(p),
+        _ => p.to_path_buf(),
+    }
 }
 
 fn components_rev(p: &Path) -> Vec<OsString> {

@@ -8,7 +8,10 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("envdoctor: error: {e}");
+            // Errors quote files and requirements: redacted and escaped
+            // like everything else envdoctor writes.
+            let msg = envdoctor::redact::text(&e.to_string());
+            eprintln!("envdoctor: error: {}", envdoctor::render::clean(&msg));
             ExitCode::from(2)
         }
     }

@@ -5,24 +5,56 @@
 use regex::Regex;
 use std::sync::OnceLock;
 
-/// Replaces the user-info part of every URL in `s` (`https://user:pass@host`
-/// becomes `https://***:***@host`, `https://token@host` becomes
-/// `https://***@host`). The host stays: it is what a reader needs.
-pub fn urls(s: &str) -> String {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    let re = RE.get_or_init(|| {
-        Regex::new(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<userinfo>[^/@\s]+)@")
+/// Hides every credential in `s`, whatever it is a part of (a URL, a
+/// requirement, a proxy setting, an error message):
+/// - the user-info of a URL with a scheme (`https://user:pa@ss@host` becomes
+///   `https://***:***@host`, `git+https://TOKEN@github.com` becomes
+///   `git+https://***@github.com`); the host stays, it is what a reader needs;
+/// - `user:password@host` without a scheme (`HTTPS_PROXY=u:p@proxy:3128`,
+///   which requests accepts);
+/// - the value of query parameters that carry secrets (`?token=...`,
+///   `&access_token=`, `password=`, `sig=`, `X-Amz-Signature=`...).
+///
+/// Everything envdoctor writes passes through here once more on its way
+/// out, so a secret that a probe did not foresee is still not printed.
+pub fn text(s: &str) -> String {
+    static SCHEME: OnceLock<Regex> = OnceLock::new();
+    static BARE: OnceLock<Regex> = OnceLock::new();
+    static QUERY: OnceLock<Regex> = OnceLock::new();
+    // The authority ends at the first `/`, `?`, `#` or blank; user-info is
+    // everything up to its *last* `@` (a password may hold `@`).
+    let scheme = SCHEME.get_or_init(|| {
+        Regex::new(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.\-]*://)(?P<userinfo>[^/?#\s@]*(?:@[^/?#\s@]*)*)@(?P<host>[^/?#\s@]+)")
             .expect("static regex")
     });
-    re.replace_all(s, |c: &regex::Captures| {
+    let out = scheme.replace_all(s, |c: &regex::Captures| {
         let hidden = if c["userinfo"].contains(':') {
             "***:***"
         } else {
             "***"
         };
-        format!("{}{}@", &c["scheme"], hidden)
-    })
-    .into_owned()
+        format!("{}{}@{}", &c["scheme"], hidden, &c["host"])
+    });
+    // `user:password@host[:port]` with no scheme before it.
+    let bare = BARE.get_or_init(|| {
+        Regex::new(r"(?P<pre>^|[\s=\x22'(,;])(?P<user>[^\s/@:=\x22'(,;*]+):(?P<pw>[^\s/@\x22']+(?:@[^\s/@\x22']+)*)@(?P<host>[A-Za-z0-9\[][A-Za-z0-9.\-\[\]:]*)")
+            .expect("static regex")
+    });
+    let out = bare.replace_all(&out, |c: &regex::Captures| {
+        format!("{}***:***@{}", &c["pre"], &c["host"])
+    });
+    let query = QUERY.get_or_init(|| {
+        Regex::new(r"(?i)(?P<key>[?&;](?:[a-z0-9_.\-]*(?:token|secret|password|passwd|pwd|auth|apikey|api_key|key|sig|signature|credential|session)[a-z0-9_.\-]*)=)(?P<value>[^&#\s\x22']+)")
+            .expect("static regex")
+    });
+    query
+        .replace_all(&out, |c: &regex::Captures| format!("{}***", &c["key"]))
+        .into_owned()
+}
+
+/// The same as [`text`]: the name the probes used first.
+pub fn urls(s: &str) -> String {
+    text(s)
 }
 
 /// Whether an environment variable's name says its value is a secret.
@@ -66,6 +98,42 @@ mod tests {
             "https://a.example/simple https://***:***@b.example/simple"
         );
         assert_eq!(urls("no url here"), "no url here");
+        // A password holding `@`: nothing of it shows.
+        assert_eq!(
+            text("https://user:p@ss@w0rd@pypi.example.com/simple"),
+            "https://***:***@pypi.example.com/simple"
+        );
+        // Without a scheme, as requests and pip accept proxies.
+        assert_eq!(
+            text("HTTPS_PROXY=user:pw@proxy:3128"),
+            "HTTPS_PROXY=***:***@proxy:3128"
+        );
+        assert_eq!(
+            text("proxy = alice:s3cr3t@10.0.0.1:3128"),
+            "proxy = ***:***@10.0.0.1:3128"
+        );
+        assert_eq!(text("user:pa@ss@proxy.corp"), "***:***@proxy.corp");
+        // VCS and direct URLs in requirements.
+        assert_eq!(
+            text("pkg @ git+https://ghp_TOKEN123@github.com/o/r.git"),
+            "pkg @ git+https://***@github.com/o/r.git"
+        );
+        // Tokens in query strings.
+        assert_eq!(
+            text("https://h.example/simple?token=abc123&x=1"),
+            "https://h.example/simple?token=***&x=1"
+        );
+        assert_eq!(
+            text("https://b.s3.amazonaws.com/w.whl?X-Amz-Signature=deadbeef&X-Amz-Credential=AKIA"),
+            "https://b.s3.amazonaws.com/w.whl?X-Amz-Signature=***&X-Amz-Credential=***"
+        );
+        // Things that are not secrets stay.
+        assert_eq!(text("git@github.com:o/r.git"), "git@github.com:o/r.git");
+        assert_eq!(text("name @ file:///home/u/x"), "name @ file:///home/u/x");
+        assert_eq!(
+            text("a::b and 3:4 and ::error title=x::y"),
+            "a::b and 3:4 and ::error title=x::y"
+        );
         assert_eq!(env_value("UV_INDEX_PRIVATE_PASSWORD", "hunter2"), "***");
     }
 }

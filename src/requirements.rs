@@ -13,6 +13,49 @@ use std::str::FromStr;
 const MAX_FILE: u64 = 4 << 20;
 const MAX_DEPTH: usize = 8;
 
+/// A requirement string longer than this is not one (pip's own lines are
+/// far shorter); refusing it bounds the parser's work.
+pub const MAX_REQUIREMENT: usize = 16 * 1024;
+/// Parentheses in a marker nest at most this deep. Real markers nest two or
+/// three levels; the parser recurses per level, so 15,000 would overflow
+/// the stack (and abort) instead of failing.
+pub const MAX_NESTING: usize = 32;
+
+/// Parses one PEP 508 requirement, refusing input that is too long or
+/// nested too deep before the parser sees it.
+pub fn parse(s: &str) -> Result<Requirement, String> {
+    if s.len() > MAX_REQUIREMENT {
+        return Err(format!(
+            "longer than {MAX_REQUIREMENT} bytes ({} bytes)",
+            s.len()
+        ));
+    }
+    let mut depth = 0usize;
+    for b in s.bytes() {
+        match b {
+            b'(' | b'[' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(format!("brackets nested more than {MAX_NESTING} deep"));
+                }
+            }
+            b')' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Requirement::from_str(s).map_err(|e| e.to_string())
+}
+
+/// A line of a file, as an error message may quote it: credentials hidden,
+/// cut to a readable length.
+pub fn quoted_line(s: &str) -> String {
+    let s = crate::redact::text(s);
+    match s.char_indices().nth(160) {
+        Some((i, _)) => format!("{}...", &s[..i]),
+        None => s,
+    }
+}
+
 /// One requirement and where it was written.
 #[derive(Debug, Clone)]
 pub struct Required {
@@ -37,6 +80,18 @@ fn err(file: &Path, message: impl std::fmt::Display) -> Error {
 fn read(file: &Path) -> Result<String, Error> {
     let fs = Fs::new("/");
     let abs = std::path::absolute(file).map_err(|e| err(file, e))?;
+    // Kernel files (`/proc/self/environ`) and devices are no requirements
+    // file, and quoting them in an error would print the process's secrets.
+    let real = std::fs::canonicalize(&abs).unwrap_or_else(|_| abs.clone());
+    if ["/proc", "/sys", "/dev"]
+        .iter()
+        .any(|p| real.starts_with(p))
+    {
+        return Err(err(
+            file,
+            "a kernel or device file, not a requirements file; give a requirements.txt or pyproject.toml",
+        ));
+    }
     match fs.read_text_limited(&abs, MAX_FILE) {
         Ok((_, true)) => Err(err(file, "larger than 4 MiB; not a requirements file")),
         Ok((text, false)) => Ok(text),
@@ -85,8 +140,16 @@ fn pyproject(file: &Path) -> Result<Vec<Required>, Error> {
         let Some(s) = d.as_str() else {
             return Err(err(file, format!("`dependencies[{i}]` is not a string")));
         };
-        let requirement = Requirement::from_str(s)
-            .map_err(|e| err(file, format!("`dependencies[{i}]` `{s}`: {e}")))?;
+        let requirement = parse(s).map_err(|e| {
+            err(
+                file,
+                format!(
+                    "`dependencies[{i}]` `{}`: {}",
+                    quoted_line(s),
+                    quoted_line(&e)
+                ),
+            )
+        })?;
         out.push(Required {
             file: file.display().to_string(),
             line: i + 1,
@@ -180,8 +243,16 @@ fn requirements_txt(
         if bare_location {
             continue;
         }
-        let requirement = Requirement::from_str(spec)
-            .map_err(|e| err(file, format!("line {lineno}: `{spec}`: {e}")))?;
+        let requirement = parse(spec).map_err(|e| {
+            err(
+                file,
+                format!(
+                    "line {lineno}: `{}`: {}",
+                    quoted_line(spec),
+                    quoted_line(&e)
+                ),
+            )
+        })?;
         out.push(Required {
             file: file.display().to_string(),
             line: lineno,

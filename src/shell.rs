@@ -16,6 +16,25 @@ pub fn quote(arg: &str) -> String {
         && !arg.starts_with('=');
     if plain {
         arg.to_string()
+    } else if arg.chars().any(char::is_control) {
+        // Bash's `$'...'`: a newline or ESC in a name stays one word and is
+        // shown escaped, so the command is one line a terminal shows as is.
+        let mut out = String::from("$'");
+        for c in arg.chars() {
+            match c {
+                '\\' => out.push_str("\\\\"),
+                '\'' => out.push_str("\\'"),
+                '\n' => out.push_str("\\n"),
+                '\t' => out.push_str("\\t"),
+                c if c.is_control() && (c as u32) < 0x100 => {
+                    out.push_str(&format!("\\x{:02x}", c as u32))
+                }
+                c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        out.push('\'');
+        out
     } else {
         format!("'{}'", arg.replace('\'', r"'\''"))
     }
@@ -113,5 +132,7 @@ mod tests {
             .map(|w| String::from_utf8_lossy(w).into_owned())
             .collect();
         assert_eq!(got, words);
+        // No command holds a raw control character.
+        assert!(!join(&words).chars().any(char::is_control));
     }
 }

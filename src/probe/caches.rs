@@ -31,7 +31,23 @@ pub fn probe(
     interpreters: &[Interpreter],
 ) -> Vec<CacheDir> {
     let mut caches = resolve(ctx, cfg, interpreters);
-    caches.par_iter_mut().for_each(|c| {
+    // One walk budget for all caches together, and a tree reached by
+    // several names (40 `pkgs_dirs` linking to one directory) walked once.
+    let budget = WalkBudget::new(MAX_ENTRIES, MAX_TIME);
+    let mut roots: Vec<Option<(u64, u64)>> = Vec::new();
+    let mut first_of: Vec<Option<usize>> = Vec::new();
+    for (i, c) in caches.iter().enumerate() {
+        use std::os::unix::fs::MetadataExt;
+        let id = ctx
+            .fs
+            .metadata(Path::new(&c.path))
+            .ok()
+            .map(|m| (m.dev(), m.ino()));
+        let first = id.and_then(|id| roots.iter().position(|r| *r == Some(id)));
+        first_of.push(first.filter(|&f| f != i));
+        roots.push(id);
+    }
+    caches.par_iter_mut().enumerate().for_each(|(i, c)| {
         let path = PathBuf::from(&c.path);
         let near = nearest_existing(ctx, &path);
         c.exists = near.as_ref().is_some_and(|(p, m)| *p == path && m.is_dir());
@@ -41,11 +57,46 @@ pub fn probe(
         // source for conda (often huge): conda writes elsewhere, so it is
         // not walked.
         let shared_conda = c.tool == "conda" && !c.nearest.as_ref().is_some_and(|n| n.writable);
-        if c.exists && !shared_conda {
-            c.audit = Some(audit(ctx, judge, &c.tool, &path, MAX_ENTRIES, MAX_TIME));
+        if c.exists && !shared_conda && first_of[i].is_none() {
+            c.audit = Some(audit(ctx, judge, &c.tool, &path, &budget));
         }
     });
+    // The other names of one tree share its walk.
+    for (i, first) in first_of.iter().enumerate() {
+        if let Some(f) = *first {
+            if caches[i].audit.is_none() && caches[i].exists {
+                caches[i].audit = caches[f].audit.clone();
+            }
+        }
+    }
     caches
+}
+
+/// What the cache walks of one run may do together: entries and time.
+pub struct WalkBudget {
+    left: std::sync::atomic::AtomicU64,
+    max: u64,
+    deadline: Instant,
+    max_time: Duration,
+}
+
+impl WalkBudget {
+    pub fn new(max_entries: u64, max_time: Duration) -> WalkBudget {
+        WalkBudget {
+            left: std::sync::atomic::AtomicU64::new(max_entries),
+            max: max_entries,
+            deadline: Instant::now() + max_time,
+            max_time,
+        }
+    }
+
+    /// Takes one entry; false when the budget is spent.
+    fn take(&self) -> bool {
+        use std::sync::atomic::Ordering;
+        self.left
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |l| l.checked_sub(1))
+            .is_ok()
+    }
 }
 
 /// `~` and relative paths as pip's `normalize_path` treats them.
@@ -275,19 +326,11 @@ fn add(
 }
 
 /// Walks the whole tree (not following links), bounded in entries and time.
-pub fn audit(
-    ctx: &Ctx,
-    judge: &Judge,
-    tool: &str,
-    path: &Path,
-    max_entries: u64,
-    max_time: Duration,
-) -> Audit {
+pub fn audit(ctx: &Ctx, judge: &Judge, tool: &str, path: &Path, budget: &WalkBudget) -> Audit {
     let mut a = Audit::default();
-    let start = Instant::now();
     let host = match ctx.fs.canonicalize(path) {
         Ok(c) => ctx.fs.host(&c),
-        Err(_) => ctx.fs.host(path),
+        Err(_) => ctx.fs.host_resolved_lenient(path),
     };
     let wheels_dir = host.join("wheels");
     let mut archives = 0u64;
@@ -297,14 +340,17 @@ pub fn audit(
         .same_file_system(false)
         .sort_by_file_name();
     for item in walker {
-        if a.entries >= max_entries {
-            a.bounded = Some(format!("stopped after {max_entries} entries"));
+        if !budget.take() {
+            a.bounded = Some(format!(
+                "stopped after {} entries (all caches together)",
+                budget.max
+            ));
             break;
         }
-        if a.entries % 512 == 0 && start.elapsed() > max_time {
+        if a.entries % 512 == 0 && Instant::now() > budget.deadline {
             a.bounded = Some(format!(
-                "stopped after {} s ({} entries)",
-                max_time.as_secs(),
+                "stopped after {} s for all caches ({} entries here)",
+                budget.max_time.as_secs(),
                 a.entries
             ));
             break;
@@ -436,10 +482,25 @@ mod tests {
         }
         let ctx = Ctx::new(&super::super::Options::default()).unwrap();
         let judge = Judge::new(&ctx);
-        let a = audit(&ctx, &judge, "pip", dir.path(), 10, MAX_TIME);
+        let a = audit(
+            &ctx,
+            &judge,
+            "pip",
+            dir.path(),
+            &WalkBudget::new(10, MAX_TIME),
+        );
         assert_eq!(a.entries, 10);
-        assert_eq!(a.bounded.as_deref(), Some("stopped after 10 entries"));
-        let a = audit(&ctx, &judge, "pip", dir.path(), MAX_ENTRIES, MAX_TIME);
+        assert_eq!(
+            a.bounded.as_deref(),
+            Some("stopped after 10 entries (all caches together)")
+        );
+        let a = audit(
+            &ctx,
+            &judge,
+            "pip",
+            dir.path(),
+            &WalkBudget::new(MAX_ENTRIES, MAX_TIME),
+        );
         assert_eq!((a.entries, a.bytes, a.bounded), (41, 40, None));
     }
 

@@ -275,7 +275,7 @@ pub fn storage(
             .fs
             .canonicalize(p)
             .map(|c| ctx.fs.host(&c))
-            .unwrap_or_else(|_| ctx.fs.host(p));
+            .unwrap_or_else(|_| ctx.fs.host_resolved_lenient(p));
         if let Some(m) = mount_of(mounts, &host) {
             s.mount_point = Some(display(&m.point));
             s.fs_type = Some(m.fs_type.clone());

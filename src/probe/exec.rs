@@ -22,13 +22,21 @@ pub fn run_all(ctx: &Ctx, interpreters: &mut [Interpreter]) {
     interpreters.par_iter_mut().for_each(|it| {
         if let Some(exe) = it.executable.clone() {
             if it.error.is_none() {
-                it.exec = Some(run_one(ctx, &exe));
+                let has_p = it.minor_version().is_some_and(|v| v >= (3, 11));
+                it.exec = Some(run_one(ctx, &exe, has_p));
             }
         }
     });
 }
 
-pub fn run_one(ctx: &Ctx, exe: &str) -> ExecResult {
+/// Runs `exe` in a sandbox of habits: `-E` (no `PYTHON*` variables, so no
+/// `PYTHONPATH` code and no `PYTHONSTARTUP`), `-P` where the interpreter has
+/// it and a neutral cwd (`/`) either way, so that a `json.py` in the
+/// user's directory is not imported; its own process group, killed whole
+/// when it answers or when the time is up, and a read of its output that
+/// stops at the deadline even if a child it left behind holds the pipe.
+/// The static sys.path is compared without its `PYTHONPATH` entries.
+pub fn run_one(ctx: &Ctx, exe: &str, has_p: bool) -> ExecResult {
     let failed = |e: String| ExecResult {
         version: None,
         prefix: None,
@@ -36,14 +44,19 @@ pub fn run_one(ctx: &Ctx, exe: &str) -> ExecResult {
         sys_path: Vec::new(),
         error: Some(e),
     };
+    use std::os::unix::process::CommandExt;
     let mut cmd = Command::new(exe);
-    cmd.arg("-B")
-        .arg("-c")
+    cmd.arg("-E").arg("-B");
+    if has_p {
+        cmd.arg("-P");
+    }
+    cmd.arg("-c")
         .arg(SCRIPT)
         .env_clear()
-        .envs(&ctx.env)
+        .envs(ctx.env.iter().filter(|(k, _)| !k.starts_with("PYTHON")))
         .env("PYTHONDONTWRITEBYTECODE", "1")
-        .current_dir(&ctx.cwd)
+        .current_dir("/")
+        .process_group(0)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
@@ -51,26 +64,44 @@ pub fn run_one(ctx: &Ctx, exe: &str) -> ExecResult {
         Ok(c) => c,
         Err(e) => return failed(format!("cannot run `{exe}`: {e}")),
     };
-    let start = Instant::now();
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) if start.elapsed() > TIMEOUT => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return failed(format!(
-                    "`{exe}` did not answer within {}s",
-                    TIMEOUT.as_secs()
-                ));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-            Err(e) => return failed(e.to_string()),
-        }
-    }
-    let mut out = String::new();
+    let pgid = child.id() as libc::pid_t;
+    // SAFETY: kill(2) on the process group this child leads; no memory.
+    let kill_group = || unsafe {
+        libc::kill(-pgid, libc::SIGKILL);
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
     if let Some(mut s) = child.stdout.take() {
-        let _ = s.by_ref().take(1 << 20).read_to_string(&mut out);
+        std::thread::spawn(move || {
+            let mut out = String::new();
+            let _ = s.by_ref().take(1 << 20).read_to_string(&mut out);
+            let _ = tx.send(out);
+        });
     }
+    let start = Instant::now();
+    let timed_out = loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break false,
+            Ok(None) if start.elapsed() > TIMEOUT => break true,
+            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+            Err(e) => {
+                kill_group();
+                return failed(e.to_string());
+            }
+        }
+    };
+    // Whatever it left behind (`sleep 1000 &`) goes with it.
+    kill_group();
+    let _ = child.wait();
+    if timed_out {
+        return failed(format!(
+            "`{exe}` did not answer within {}s",
+            TIMEOUT.as_secs()
+        ));
+    }
+    let left = TIMEOUT
+        .saturating_sub(start.elapsed())
+        .max(Duration::from_millis(500));
+    let out = rx.recv_timeout(left).unwrap_or_default();
     let Some(line) = out.lines().rev().find(|l| l.starts_with('{')) else {
         return failed(format!("`{exe}` printed no answer"));
     };

@@ -378,7 +378,7 @@ fn prefix_of(ctx: &Ctx, real: &Path) -> Option<PathBuf> {
         } else if !version::lib_minors(&ctx.fs, d).is_empty() {
             return Some(d.to_path_buf());
         }
-        if d.join("conda-meta").is_dir() {
+        if ctx.fs.is_dir(&d.join("conda-meta")) {
             return Some(d.to_path_buf());
         }
         dir = d.parent();

@@ -15,6 +15,11 @@ use crate::snapshot::{Origin, SysPathEntry};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
+/// Lines of one `.pth` file that are read: site.py has no limit, but a
+/// real one holds a few (easy-install.pth, a few hundred at most), and each
+/// directory line costs a stat.
+pub const MAX_PTH_LINES: usize = 2_000;
+
 /// What the sys.path computation needs to know about an interpreter.
 pub struct Layout<'a> {
     /// `X.Y`
@@ -90,7 +95,16 @@ impl Builder<'_> {
                 return;
             }
         };
-        for line in text.lines() {
+        for (n, line) in text.lines().enumerate() {
+            if n >= MAX_PTH_LINES {
+                self.ctx.note(
+                    pth,
+                    format!(
+                        "only its first {MAX_PTH_LINES} lines were read (a real .pth holds a few)"
+                    ),
+                );
+                break;
+            }
             if line.starts_with('#') || line.trim().is_empty() {
                 continue;
             }

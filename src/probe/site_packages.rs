@@ -323,7 +323,14 @@ fn read_pth(ctx: &Ctx, dir: &Path, pth: &Path) -> PthFile {
             return out;
         }
     };
-    for line in text.lines() {
+    for (n, line) in text.lines().enumerate() {
+        if n >= super::site::MAX_PTH_LINES {
+            out.error = Some(format!(
+                "only its first {} lines were read",
+                super::site::MAX_PTH_LINES
+            ));
+            break;
+        }
         if line.starts_with('#') || line.trim().is_empty() {
             continue;
         }
@@ -852,13 +859,16 @@ pub fn file_url_path(url: &str) -> Option<String> {
     if !rest.starts_with('/') {
         return None;
     }
+    // Bytes, not `str` slices: `%` may be followed by a multibyte
+    // character, and slicing inside one panics.
+    let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
     let b = rest.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(x) = u8::from_str_radix(&rest[i + 1..i + 3], 16) {
-                out.push(x);
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push(h * 16 + l);
                 i += 3;
                 continue;
             }
@@ -1023,6 +1033,23 @@ fn shared_files(dists: &[Distribution], files_of: &[Vec<String>]) -> Vec<SharedF
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn file_urls_decode_bytes_and_never_split_a_character() {
+        assert_eq!(file_url_path("file:///a%20b").as_deref(), Some("/a b"));
+        // `%` before a multibyte character, and at the very end.
+        assert_eq!(
+            file_url_path("file:///a%\u{e9}b").as_deref(),
+            Some("/a%\u{e9}b")
+        );
+        assert_eq!(
+            file_url_path("file:///x%a\u{e9}").as_deref(),
+            Some("/x%a\u{e9}")
+        );
+        assert_eq!(file_url_path("file:///x%").as_deref(), Some("/x%"));
+        assert_eq!(file_url_path("file:///x%4").as_deref(), Some("/x%4"));
+        assert_eq!(file_url_path("file:///%C3%A9").as_deref(), Some("/\u{e9}"));
+    }
     use super::*;
 
     #[test]

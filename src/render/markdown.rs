@@ -11,25 +11,44 @@ use crate::rules::Finding;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-/// Text safe inside a table cell: no newlines, no column breaks.
+/// Text safe inside a table cell: no newlines, no column breaks (prose in
+/// it went through [`md_text`] or [`code`] already).
 fn cell(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace(['\r', '\n'], " ")
+    s.replace('|', "\\|").replace(['\r', '\n'], " ")
 }
 
-/// `s` as inline code, fenced with enough backticks for its own.
+/// `s` as inline code, fenced with more backticks than its longest run,
+/// so nothing inside can close the span early.
 fn code(s: &str) -> String {
     if s.is_empty() {
         return String::new();
     }
-    let fence = if s.contains('`') { "``" } else { "`" };
+    let s = super::clean(s);
+    let fence = "`".repeat(longest_backtick_run(&s) + 1);
     let pad = if s.starts_with('`') || s.ends_with('`') {
         " "
     } else {
         ""
     };
-    format!("{fence}{pad}{}{pad}{fence}", s.replace(['\r', '\n'], " "))
+    format!("{fence}{pad}{s}{pad}{fence}")
+}
+
+/// Untrusted prose for Markdown: control characters escaped, and every
+/// ASCII punctuation character Markdown could act on backslash-escaped, so
+/// a package's metadata cannot add headings, links, images or raw HTML.
+fn md_text(s: &str) -> String {
+    let s = super::clean(s);
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if matches!(
+            c,
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '!' | '#' | '~' | '&'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// `1.2 GiB`
@@ -85,8 +104,14 @@ pub fn tilde(doc: &str, home: Option<&str>) -> String {
 }
 
 fn finding(doc: &mut String, f: &Finding, accepted: Option<&str>) {
-    let _ = writeln!(doc, "### {} `{}` {}\n", f.severity, f.code, f.rule);
-    let _ = writeln!(doc, "{}\n", f.message);
+    let _ = writeln!(
+        doc,
+        "### {} `{}` {}\n",
+        f.severity,
+        md_text(&f.code),
+        md_text(&f.rule)
+    );
+    let _ = writeln!(doc, "{}\n", md_text(&f.message));
     if let Some(env) = &f.environment {
         let _ = writeln!(doc, "- Environment: {}", code(env));
     }
@@ -99,22 +124,18 @@ fn finding(doc: &mut String, f: &Finding, accepted: Option<&str>) {
         }
         doc.push('\n');
     }
-    let _ = writeln!(doc, "- Fix: {}", f.fix.text.replace('\n', " "));
+    let _ = writeln!(doc, "- Fix: {}", md_text(&f.fix.text));
     if !f.fix.commands.is_empty() {
-        let body = f.fix.commands.join("\n");
+        let body = super::clean(&f.fix.commands.join("\n")).into_owned();
         let fence = "`".repeat(3.max(longest_backtick_run(&body) + 1));
         let _ = writeln!(doc, "\n  {fence}sh");
         for c in &f.fix.commands {
-            let _ = writeln!(doc, "  {c}");
+            let _ = writeln!(doc, "  {}", super::clean(c));
         }
         let _ = writeln!(doc, "  {fence}");
     }
     if let Some(r) = accepted {
-        let _ = writeln!(
-            doc,
-            "- Accepted by the configuration file: {}",
-            r.replace('\n', " ")
-        );
+        let _ = writeln!(doc, "- Accepted by the configuration file: {}", md_text(r));
     }
     doc.push('\n');
 }
@@ -154,12 +175,12 @@ pub fn report(out: &mut impl Write, run: &Run, from_snapshot: Option<&str>) -> i
         Some(distro) => format!("{} ({distro})", host.os),
         None => host.os.clone(),
     };
-    let _ = writeln!(d, "| OS | {} |", cell(&os));
-    let _ = writeln!(d, "| Architecture | {} |", cell(&host.arch));
+    let _ = writeln!(d, "| OS | {} |", cell(&md_text(&os)));
+    let _ = writeln!(d, "| Architecture | {} |", cell(&md_text(&host.arch)));
     let libc = match &host.libc {
         Some(l) => match &l.version {
-            Some(v) => format!("{} {v} ({})", l.family, code(&l.path)),
-            None => format!("{} ({})", l.family, code(&l.path)),
+            Some(v) => format!("{} {} ({})", md_text(&l.family), md_text(v), code(&l.path)),
+            None => format!("{} ({})", md_text(&l.family), code(&l.path)),
         },
         None => "unknown".to_string(),
     };
@@ -170,7 +191,7 @@ pub fn report(out: &mut impl Write, run: &Run, from_snapshot: Option<&str>) -> i
         (Some(n), None) => n.clone(),
         (None, None) => "unknown".into(),
     };
-    let _ = writeln!(d, "| User | {} |", cell(&user));
+    let _ = writeln!(d, "| User | {} |", cell(&md_text(&user)));
     let _ = writeln!(d, "| Working directory | {} |", cell(&code(&host.cwd)));
     if host.root != "/" && !host.root.is_empty() {
         let _ = writeln!(d, "| Inspected root | {} |", cell(&code(&host.root)));
@@ -185,12 +206,12 @@ pub fn report(out: &mut impl Write, run: &Run, from_snapshot: Option<&str>) -> i
             .map(code)
             .unwrap_or_else(|| "not on PATH".into());
         let mut runs = match (&c.interpreter, &c.error) {
-            (_, Some(e)) => format!("cannot tell: {e}"),
+            (_, Some(e)) => format!("cannot tell: {}", md_text(e)),
             (Some(i), None) => code(i),
             (None, None) => String::new(),
         };
         if !c.via.is_empty() {
-            runs.push_str(&format!(" (via {})", c.via.join(" → ")));
+            runs.push_str(&format!(" (via {})", md_text(&c.via.join(" → "))));
         }
         let _ = writeln!(
             d,
@@ -209,14 +230,14 @@ pub fn report(out: &mut impl Write, run: &Run, from_snapshot: Option<&str>) -> i
     );
     for it in &snap.interpreters {
         let status = match &it.error {
-            Some(e) => format!("broken: {e}"),
+            Some(e) => format!("broken: {}", md_text(e)),
             None => "ok".into(),
         };
         let _ = writeln!(
             d,
             "| {} | {} | {} | {} | {} |",
             it.kind.as_str(),
-            cell(it.version.as_deref().unwrap_or("?")),
+            cell(&md_text(it.version.as_deref().unwrap_or("?"))),
             cell(&code(&it.prefix)),
             cell(
                 &it.executable
@@ -237,7 +258,7 @@ pub fn report(out: &mut impl Write, run: &Run, from_snapshot: Option<&str>) -> i
         for c in &snap.caches {
             let mut state = Vec::new();
             if let Some(by) = &c.disabled_by {
-                state.push(format!("disabled by {by}"));
+                state.push(format!("disabled by {}", md_text(by)));
             }
             if !c.exists {
                 state.push("does not exist yet".to_string());
@@ -257,7 +278,7 @@ pub fn report(out: &mut impl Write, run: &Run, from_snapshot: Option<&str>) -> i
                     state.push(format!("{} corrupt archives", a.corrupt_count));
                 }
                 if let Some(b) = &a.bounded {
-                    state.push(format!("walk stopped: {b}"));
+                    state.push(format!("walk stopped: {}", md_text(b)));
                 }
             }
             if !c.environments.is_empty() {
@@ -267,9 +288,9 @@ pub fn report(out: &mut impl Write, run: &Run, from_snapshot: Option<&str>) -> i
             let _ = writeln!(
                 d,
                 "| {} | {} | {} | {} |",
-                cell(&c.tool),
+                cell(&md_text(&c.tool)),
                 cell(&code(&c.path)),
-                cell(&c.source),
+                cell(&md_text(&c.source)),
                 cell(&state.join("; "))
             );
         }
@@ -283,9 +304,9 @@ pub fn report(out: &mut impl Write, run: &Run, from_snapshot: Option<&str>) -> i
         );
         for st in &snap.storage {
             let fs = match (&st.mount_point, &st.fs_type) {
-                (Some(m), Some(t)) => format!("{} ({t})", code(m)),
+                (Some(m), Some(t)) => format!("{} ({})", code(m), md_text(t)),
                 (Some(m), None) => code(m),
-                (None, Some(t)) => t.clone(),
+                (None, Some(t)) => md_text(t),
                 (None, None) => "?".into(),
             };
             let mut free = match (st.free_bytes, st.total_bytes) {
@@ -299,7 +320,7 @@ pub fn report(out: &mut impl Write, run: &Run, from_snapshot: Option<&str>) -> i
             let _ = writeln!(
                 d,
                 "| {} | {} | {} | {} |",
-                cell(&st.label),
+                cell(&md_text(&st.label)),
                 cell(&code(&st.path)),
                 cell(&fs),
                 cell(&free)
@@ -346,7 +367,7 @@ pub fn report(out: &mut impl Write, run: &Run, from_snapshot: Option<&str>) -> i
     if !snap.notes.is_empty() {
         let _ = writeln!(d, "## Could not be read\n");
         for n in &snap.notes {
-            let _ = writeln!(d, "- {}: {}", code(&n.path), n.message.replace('\n', " "));
+            let _ = writeln!(d, "- {}: {}", code(&n.path), md_text(&n.message));
         }
         d.push('\n');
     }

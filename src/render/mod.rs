@@ -92,6 +92,76 @@ impl Summary {
     }
 }
 
+/// Untrusted text (a package name, a path, METADATA) made safe for a
+/// terminal or Markdown: control characters (newlines, ESC, C1, DEL) are
+/// shown escaped (`\n`, `\x1b`), so nothing from the machine can move the
+/// cursor, recolour the screen, or start a line of its own.
+pub fn clean(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(is_control) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if is_control(c) => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A copy of `v` with every string [`clean`]ed (keys too).
+pub fn clean_value(v: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => Value::String(clean(&s).into_owned()),
+        Value::Array(a) => Value::Array(a.into_iter().map(clean_value).collect()),
+        Value::Object(o) => Value::Object(
+            o.into_iter()
+                .map(|(k, v)| (clean(&k).into_owned(), clean_value(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// `x` with every string in it [`clean`]ed, for human formats; `x` itself
+/// when it cannot be round-tripped (it always can: plain serde structs).
+pub fn cleaned<T: serde::Serialize + serde::de::DeserializeOwned + Clone>(x: &T) -> T {
+    serde_json::to_value(x)
+        .ok()
+        .map(clean_value)
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_else(|| x.clone())
+}
+
+fn is_control(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')
+}
+
+/// A line of human output that starts (after blanks) with `::` is one a CI
+/// runner executes as a workflow command; its colons are escaped.
+pub fn defuse_workflow_commands(text: &str) -> String {
+    if !text.contains("::") {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_start();
+        if let Some(rest) = body.strip_prefix("::") {
+            out.push_str(&line[..line.len() - body.len()]);
+            out.push_str("\\:\\:");
+            out.push_str(rest);
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
 pub fn plural(n: usize, word: &str) -> String {
     if n == 1 {
         format!("{n} {word}")

@@ -83,7 +83,7 @@ pub fn text(out: &mut impl Write, r: &WhyReport) -> io::Result<()> {
         writeln!(
             out,
             "  {} #{} {} ({}{own})",
-            status(c.status),
+            status(&c.status),
             c.position,
             c.path,
             kind(c.kind)
@@ -113,7 +113,7 @@ pub fn text(out: &mut impl Write, r: &WhyReport) -> io::Result<()> {
             writeln!(
                 out,
                 "  {} #{} {}",
-                status(d.status),
+                status(&d.status),
                 d.position,
                 dist_line(&d.dist)
             )?;

@@ -7,7 +7,7 @@ use crate::probe::site_packages::normalize;
 use crate::snapshot::{Interpreter, ModuleKind, Snapshot};
 use serde::Serialize;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct WhyReport {
     pub name: String,
     /// The interpreter's prefix.
@@ -24,14 +24,14 @@ pub struct WhyReport {
     pub searched: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct WhyCopy {
     /// The top-level import name.
     pub name: String,
     /// 1-based position on sys.path.
     pub position: usize,
     /// `imported`, `shadowed`, or `merged` (namespace portion).
-    pub status: &'static str,
+    pub status: String,
     pub path: String,
     pub kind: ModuleKind,
     /// Why the directory is on sys.path.
@@ -46,7 +46,7 @@ pub struct WhyCopy {
     pub own_version: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct DistRef {
     pub name: String,
     pub version: Option<String>,
@@ -57,12 +57,12 @@ pub struct DistRef {
     pub editable: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct WhyDist {
     pub position: usize,
     /// `seen by pip` for the first one, `duplicate` for another in the same
     /// directory, `shadowed` for the rest.
-    pub status: &'static str,
+    pub status: String,
     pub origin: String,
     pub dist: DistRef,
     /// The top-level import names it owns.
@@ -127,7 +127,8 @@ pub fn why(snap: &Snapshot, it: &Interpreter, name: &str) -> WhyReport {
                     "duplicate"
                 } else {
                     "shadowed"
-                },
+                }
+                .to_string(),
                 origin: l.entry.origin.describe().to_string(),
                 dist: dist_ref(d),
                 provides: d.top_level.clone(),
@@ -161,7 +162,7 @@ pub fn why(snap: &Snapshot, it: &Interpreter, name: &str) -> WhyReport {
             imports.push(WhyCopy {
                 name: n.to_string(),
                 position: position(c.layer),
-                status,
+                status: status.to_string(),
                 path: format!("{}/{}", l.entry.path, c.file),
                 kind: c.kind,
                 origin: l.entry.origin.describe().to_string(),

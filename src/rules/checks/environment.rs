@@ -481,7 +481,13 @@ pub fn exec_mismatch(_ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
             });
         }
     }
-    let stat: Vec<&str> = it.sys_path.iter().map(|e| e.path.as_str()).collect();
+    // The interpreter ran with `-E` (no PYTHONPATH): compare without it.
+    let stat: Vec<&str> = it
+        .sys_path
+        .iter()
+        .filter(|e| e.origin != crate::snapshot::Origin::Pythonpath)
+        .map(|e| e.path.as_str())
+        .collect();
     let real: Vec<&str> = exec.sys_path.iter().map(String::as_str).collect();
     if stat != real {
         let added: Vec<&str> = real.iter().filter(|p| !stat.contains(p)).copied().collect();

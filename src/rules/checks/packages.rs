@@ -837,6 +837,37 @@ pub fn broken_distribution_metadata(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit
     let mut out = Vec::new();
     for l in layers(ctx.snapshot, it) {
         for d in &l.dir.distributions {
+            // A Requires-Dist that does not parse: pip reports "Error
+            // parsing dependencies of X" and uv calls the metadata broken;
+            // the dependency rules cannot judge what it asks for.
+            let unparsed: Vec<(String, String)> = d
+                .requires_dist
+                .iter()
+                .filter_map(|r| {
+                    crate::requirements::parse(r)
+                        .err()
+                        .map(|e| (crate::requirements::quoted_line(r), e))
+                })
+                .collect();
+            if let (Some((line, why)), Some(n)) = (unparsed.first(), d.name.as_deref()) {
+                out.push(Hit {
+                    message: format!(
+                        "{} in {} declares {} Requires-Dist line(s) that cannot be parsed, e.g. `{line}` ({why}); pip prints \"Error parsing dependencies of {n}\", uv calls the metadata broken, and what it requires is not checked",
+                        dist_label(d),
+                        describe(it),
+                        unparsed.len()
+                    ),
+                    paths: vec![d.metadata_file.clone().unwrap_or_else(|| d.path.clone())],
+                    fix: Fix::run(
+                        "Reinstall it (a release whose metadata parses), or report the line to its maintainers",
+                        vec![Cmd::new(&py)
+                            .args(["-m", "pip", "install", "--force-reinstall", "--no-deps"])
+                            .arg(n)
+                            .build()],
+                    ),
+                    ..Default::default()
+                });
+            }
             if d.problems.is_empty() {
                 continue;
             }
@@ -948,7 +979,7 @@ pub fn parse_requirement(s: &str) -> Option<Arc<Requirement>> {
     if let Some(hit) = cache.lock().ok().and_then(|c| c.get(s).cloned()) {
         return hit;
     }
-    let parsed = Requirement::from_str(s).ok().map(Arc::new);
+    let parsed = crate::requirements::parse(s).ok().map(Arc::new);
     if let Ok(mut c) = cache.lock() {
         c.insert(s.to_string(), parsed.clone());
     }
