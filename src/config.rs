@@ -71,7 +71,7 @@ struct PyprojectTool {
 }
 
 /// A finding the configuration accepts, with the reason it gives.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Suppressed {
     pub finding: Finding,
     pub reason: String,

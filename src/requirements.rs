@@ -43,7 +43,24 @@ pub fn parse(s: &str) -> Result<Requirement, String> {
             _ => {}
         }
     }
-    Requirement::from_str(s).map_err(|e| e.to_string())
+    // pep508_rs 0.9 panics on a name that ends in `-`, `.` or `_` followed
+    // by something it then rejects ("`PackageName` validation should match
+    // PEP 508 parsing"): such a name is invalid anyway (PEP 508's name
+    // grammar ends in a letter or digit), so it is refused here, and any
+    // other panic in the parser is an error too, never an abort.
+    let name_end = s
+        .trim_start()
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        .unwrap_or(s.trim_start().len());
+    if s.trim_start()[..name_end].ends_with(['-', '_', '.']) {
+        return Err(format!(
+            "the name `{}` does not end in a letter or digit",
+            &s.trim_start()[..name_end]
+        ));
+    }
+    crate::quiet_panics(|| Requirement::from_str(s))
+        .map_err(|_| "the requirement parser failed on it".to_string())?
+        .map_err(|e| e.to_string())
 }
 
 /// A line of a file, as an error message may quote it: credentials hidden,

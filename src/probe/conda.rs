@@ -188,7 +188,7 @@ impl StrList {
     }
 }
 
-fn read_condarc(ctx: &Ctx, path: &Path) -> Condarc {
+pub(crate) fn read_condarc(ctx: &Ctx, path: &Path) -> Condarc {
     let mut rc = Condarc {
         path: display(path),
         ..Default::default()
@@ -590,12 +590,17 @@ struct RawRecord {
 }
 
 /// A record with its file list, before the list is indexed and dropped.
-struct Loaded {
+pub(crate) struct Loaded {
     record: CondaRecord,
     files: Vec<String>,
 }
 
-fn load_record(ctx: &Ctx, prefix: &Path, path: &Path, stat_files: bool) -> Option<Loaded> {
+pub(crate) fn load_record(
+    ctx: &Ctx,
+    prefix: &Path,
+    path: &Path,
+    stat_files: bool,
+) -> Option<Loaded> {
     let bytes = match ctx.fs.read_head(path, MAX_RECORD + 1) {
         Ok(b) => b,
         Err(e) => {

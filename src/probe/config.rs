@@ -176,7 +176,7 @@ fn pip(ctx: &Ctx, interpreters: &[Interpreter], cfg: &mut Config) {
 /// A pip config file as Python's `RawConfigParser` reads it: sections,
 /// lowercased keys (`_` and `-` both accepted by pip), indented continuation
 /// lines. Returns (section, key, value) in file order.
-fn read_ini(ctx: &Ctx, path: &Path) -> Result<Vec<(String, String, String)>, String> {
+pub(crate) fn read_ini(ctx: &Ctx, path: &Path) -> Result<Vec<(String, String, String)>, String> {
     let text = ctx.fs.read_text(path).map_err(|e| e.to_string())?;
     let mut ini = configparser::ini::Ini::new();
     ini.set_multiline(true);
@@ -287,7 +287,7 @@ fn setting(tool: &str, key: &str, value: &str, path: &Path) -> Setting {
     }
 }
 
-fn read_toml(ctx: &Ctx, path: &Path) -> Result<toml::Table, String> {
+pub(crate) fn read_toml(ctx: &Ctx, path: &Path) -> Result<toml::Table, String> {
     let text = ctx.fs.read_text(path).map_err(|e| e.to_string())?;
     text.parse::<toml::Table>()
         .map_err(|e| format!("not valid TOML: {}", e.message()))

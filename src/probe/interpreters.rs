@@ -671,11 +671,21 @@ fn inspect(ctx: &Ctx, ident: Identity, found: Vec<(PathBuf, Source)>) -> Interpr
 
 /// The base interpreter a venv's `home` names, and the base prefix.
 fn base_of_home(ctx: &Ctx, home: &Path, real: Option<&Path>) -> Result<(PathBuf, PathBuf), String> {
-    if !ctx.fs.is_dir(home) {
-        return Err(format!(
-            "its base interpreter's directory `{}` (pyvenv.cfg `home`) no longer exists",
-            display(home)
-        ));
+    match ctx.fs.metadata(home) {
+        Ok(m) if m.is_dir() => {}
+        // Closed to this user is not gone: say which.
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            return Err(format!(
+                "its base interpreter's directory `{}` (pyvenv.cfg `home`) cannot be read by this user: {e}",
+                display(home)
+            ))
+        }
+        _ => {
+            return Err(format!(
+                "its base interpreter's directory `{}` (pyvenv.cfg `home`) no longer exists",
+                display(home)
+            ))
+        }
     }
     // Prefer the file the venv's own python resolves to, when it is in home.
     if let Some(r) = real {

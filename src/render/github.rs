@@ -30,7 +30,10 @@ fn command(s: Severity) -> &'static str {
 }
 
 pub fn check(out: &mut impl Write, run: &Run) -> io::Result<()> {
-    for f in run.findings {
+    // Control characters from the machine are shown escaped, field by
+    // field, before the newlines of the layout are escaped for the runner.
+    let findings = super::cleaned(&run.findings.to_vec());
+    for f in &findings {
         let title = format!("{} {}", f.code, f.rule);
         let mut msg = f.message.clone();
         if let Some(env) = &f.environment {

@@ -155,6 +155,15 @@ fn suites<'a>(run: &'a Run) -> Vec<Suite<'a>> {
 }
 
 pub fn check(out: &mut impl Write, run: &Run) -> io::Result<()> {
+    // Control characters from the machine are shown escaped, so that no
+    // line of the report (printed by a CI step) can be a workflow command.
+    let findings = super::cleaned(&run.findings.to_vec());
+    let suppressed = super::cleaned(&run.suppressed.to_vec());
+    let run = &Run {
+        findings: &findings,
+        suppressed: &suppressed,
+        ..*run
+    };
     let suites = suites(run);
     let failed = |c: &Case| c.findings.iter().any(|f| run.fails(f));
     let tests: usize = suites.iter().map(|s| s.cases.len()).sum();
