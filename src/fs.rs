@@ -295,7 +295,7 @@ impl Fs {
                 break;
             }
         }
-        out.sort_by(|a, b| a.0.cmp(&b.0));
+        // In listing order, as `list_typed`.
         Ok(out)
     }
 }
@@ -332,8 +332,8 @@ impl OpenDir {
         Ok(self.dir.fd()?)
     }
 
-    /// The entries with their types as the listing gives them, sorted, cut
-    /// at [`MAX_DIR_ENTRIES`] (as [`Fs::read_dir_typed`]). Reads the handle's
+    /// The entries with their types, in the order the listing gives them,
+    /// cut at [`MAX_DIR_ENTRIES`] (as [`Fs::read_dir_typed`]). Reads the handle's
     /// listing once: call it once per handle.
     pub fn list_typed(&mut self) -> io::Result<Vec<(OsString, EntryType)>> {
         use std::os::unix::ffi::OsStrExt;
@@ -371,7 +371,8 @@ impl OpenDir {
                 break;
             }
         }
-        out.sort_by(|a, b| a.0.cmp(&b.0));
+        // In the listing's own order, which Python's `os.listdir` and so
+        // `importlib.metadata` follow; callers sort for display.
         Ok(out)
     }
 

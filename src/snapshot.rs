@@ -77,6 +77,14 @@ pub struct Host {
     /// The C library wheels are built against (manylinux needs glibc).
     #[serde(default)]
     pub libc: Option<Libc>,
+    /// The running kernel (`platform.release()`, `platform.version()`), for
+    /// the `platform_release` and `platform_version` markers. A container
+    /// image runs on its host's kernel, so these come from the host even
+    /// under `--root`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel_release: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel_version: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -267,6 +275,10 @@ pub struct SysPathEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pth: Option<String>,
     pub exists: bool,
+    /// Added by an import line of that `.pth` file, read as data and never
+    /// run (`import sys; sys.path.append('/x')`, `site.addsitedir('/x')`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub import_line: bool,
 }
 
 /// Why an entry is on sys.path, in the order site.py adds them.
@@ -360,6 +372,10 @@ pub struct OwnVersion {
 pub struct Distribution {
     /// The metadata directory or file (`.../numpy-1.26.4.dist-info`).
     pub path: String,
+    /// Its place in the directory's own listing (`os.listdir` order), which
+    /// decides which of two metadata dirs of one project Python and pip see.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listing: Option<u32>,
     pub format: DistFormat,
     /// `Name:` as written in METADATA / PKG-INFO (else from the directory name).
     pub name: Option<String>,

@@ -298,15 +298,34 @@ fn exec_mismatch_only_with_exec() {
     make_venv(&python("3.12"), &venv, &[]);
     let site = venv.join("lib/python3.12/site-packages");
     std::fs::create_dir_all(sb.path("injected")).unwrap();
+    std::fs::create_dir_all(sb.path("literal")).unwrap();
+    // A literal form is read as data (issue 17), so static and real agree
+    // on it; a computed one cannot be known without running it.
     std::fs::write(
         site.join("inject.pth"),
         format!(
-            "import sys; sys.path.append({:?})\n",
+            "import sys; p = {:?}; sys.path.append(p)\n",
             sb.path("injected").display().to_string()
         ),
     )
     .unwrap();
+    std::fs::write(
+        site.join("literal.pth"),
+        format!(
+            "import sys; sys.path.append({:?})\n",
+            sb.path("literal").display().to_string()
+        ),
+    )
+    .unwrap();
     sb.set_env("PATH", path_env(&[]));
+    sb.set_env("VIRTUAL_ENV", venv.display().to_string());
+    let (scan, _) = sb.json(&["scan"]);
+    let static_path = scan.to_string();
+    assert!(
+        static_path.contains(&format!("\"{}\"", sb.path("literal").display())),
+        "{static_path}"
+    );
+    assert!(!static_path.contains(&format!("\"{}\"", sb.path("injected").display())));
     let args = ["--python", venv.to_str().unwrap()];
     assert!(sb.findings(&args, "exec-mismatch").is_empty());
     let f = sb.findings(
@@ -319,6 +338,7 @@ fn exec_mismatch_only_with_exec() {
         msg.contains("injected") && msg.contains("inject.pth"),
         "{msg}"
     );
+    assert!(!msg.contains("literal`"), "{msg}");
 }
 
 /// Runs envdoctor with a deadline: a hang is a failure, not a stuck CI.

@@ -706,10 +706,10 @@ fn hostile_site_packages_gives_findings_never_a_hang_or_a_write() {
             .any(|m| m.contains("binary-1.0.dist-info") && m.contains("RECORD")),
         "{broken:#?}"
     );
+    // 5 MB of headers up to the end of the file is metadata pip and uv read
+    // whole (issue 17: a huge header must not hide what follows it).
     assert!(
-        broken
-            .iter()
-            .any(|m| m.contains("huge-1.0.dist-info") && m.contains("do not end")),
+        !broken.iter().any(|m| m.contains("huge-1.0.dist-info")),
         "{broken:#?}"
     );
     assert!(!ran.exists(), "a .pth import line was executed");

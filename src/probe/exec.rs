@@ -50,8 +50,14 @@ pub fn run_one(ctx: &Ctx, exe: &str, has_p: bool) -> ExecResult {
     if has_p {
         cmd.arg("-P");
     }
+    // With `-P` nothing is put before the standard library; without it,
+    // `-c` puts the cwd first, which is no part of what is compared.
     cmd.arg("-c")
-        .arg(SCRIPT)
+        .arg(if has_p {
+            SCRIPT.replace("sys.path[1:]", "sys.path")
+        } else {
+            SCRIPT.to_string()
+        })
         .env_clear()
         .envs(ctx.env.iter().filter(|(k, _)| !k.starts_with("PYTHON")))
         .env("PYTHONDONTWRITEBYTECODE", "1")

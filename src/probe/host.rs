@@ -15,7 +15,19 @@ pub fn probe(ctx: &Ctx) -> Host {
         cwd: display(&ctx.cwd),
         user: ctx.user.clone(),
         libc: libc(&ctx.fs),
+        kernel_release: kernel("osrelease"),
+        kernel_version: kernel("version"),
     }
+}
+
+/// `/proc/sys/kernel/{osrelease,version}`: what `uname -r` / `uname -v`
+/// (and Python's `platform.release()` / `platform.version()`) report.
+fn kernel(file: &str) -> Option<String> {
+    let fs = Fs::new("/");
+    let (t, _) = fs
+        .read_text_limited(&Path::new("/proc/sys/kernel").join(file), 4096)
+        .ok()?;
+    Some(t.trim().to_string()).filter(|t| !t.is_empty())
 }
 
 /// glibc's version from the library itself ("GNU C Library ... release

@@ -62,6 +62,7 @@ impl Builder<'_> {
             origin,
             pth: pth.map(display),
             exists,
+            import_line: false,
         });
         true
     }
@@ -110,6 +111,24 @@ impl Builder<'_> {
             }
             if line.starts_with("import ") || line.starts_with("import\t") {
                 self.hooks.push(format!("{} (import line)", display(pth)));
+                // The common literal forms are read as data (never run):
+                // the directory they add is on sys.path all the same.
+                if let Some((dir, first)) = import_line_dir(line) {
+                    let dir = normpath(&site_dir.join(dir));
+                    if self.ctx.fs.is_dir(&dir) && self.push(dir, Origin::Pth, Some(pth)) {
+                        if let Some(e) = self.entries.pop() {
+                            let e = SysPathEntry {
+                                import_line: true,
+                                ..e
+                            };
+                            if first {
+                                self.entries.insert(0, e);
+                            } else {
+                                self.entries.push(e);
+                            }
+                        }
+                    }
+                }
                 continue;
             }
             let dir = site_dir.join(line.trim_end());
@@ -120,6 +139,26 @@ impl Builder<'_> {
             self.push(normalised, Origin::Pth, Some(pth));
         }
     }
+}
+
+/// The directory a `.pth` import line adds in one of its common literal
+/// forms, and whether it goes first (`sys.path.insert(0, ...)`):
+/// `import sys; sys.path.append('/x')`, `sys.path.insert(0, "/x")`,
+/// `import site; site.addsitedir('/x')`. Anything else is left unrun and
+/// unknown.
+pub fn import_line_dir(line: &str) -> Option<(String, bool)> {
+    use regex::Regex;
+    use std::sync::OnceLock;
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        Regex::new(
+            r#"^import\s+(?:sys|site)(?:\s*,\s*(?:sys|site))?\s*;\s*(?:sys\.path\.(?P<op>append|insert\(\s*(?P<at>\d+)\s*,)|site\.(?P<site>addsitedir))\s*\(?\s*(?P<q>['"])(?P<dir>[^'"\\]+)['"]\s*\)\s*;?\s*$"#,
+        )
+        .expect("static regex")
+    });
+    let c = re.captures(line.trim())?;
+    let first = c.name("at").is_some_and(|a| a.as_str() == "0");
+    Some((c["dir"].to_string(), first))
 }
 
 /// `~/.local/lib/pythonX.Y/site-packages`, or under `PYTHONUSERBASE`.

@@ -3,7 +3,7 @@
 //! `~` leftovers, and the top-level import names each directory provides.
 //!
 //! Everything is read through [`Fs`](crate::fs::Fs) with a bound: a METADATA
-//! whose headers do not end within [`MAX_METADATA`] is a problem of that
+//! whose headers do not end within the scanned [`MAX_METADATA_SCAN`] is a problem of that
 //! distribution, not a crash. Nothing is imported or executed: a `.pth`
 //! `import` line is counted, an `__editable__` finder is read as text.
 
@@ -25,6 +25,12 @@ use std::sync::OnceLock;
 /// Core metadata headers end long before this; the body (the long
 /// description) is not needed and not read.
 pub const MAX_METADATA: u64 = 512 << 10;
+/// How far the headers are scanned for the end of a huge one (an old
+/// PKG-INFO whose `Description:` is folded over megabytes): pip and uv read
+/// the Requires-Dist after it, so envdoctor does too, keeping only the
+/// headers it uses ([`KEPT`]), each at most [`MAX_METADATA`].
+const MAX_METADATA_SCAN: u64 = 16 << 20;
+const KEPT: &[&str] = &["name", "version", "requires-dist", "requires-python"];
 /// What is read first of a METADATA; more only when the headers go on.
 const METADATA_FIRST: u64 = 16 << 10;
 /// TensorFlow's RECORD is about 2 MB; anything far past that is not a RECORD.
@@ -112,7 +118,7 @@ pub fn read_site_dir(ctx: &Ctx, dir: &Path, installer: bool) -> SiteDir {
     // Held open: the metadata dirs inside are opened relative to it.
     let mut handle = ctx.fs.open_dir(dir).ok();
     let listed = handle.as_mut().and_then(|h| h.list_typed().ok());
-    let names = match listed.map_or_else(|| ctx.fs.read_dir_typed(dir), Ok) {
+    let mut names = match listed.map_or_else(|| ctx.fs.read_dir_typed(dir), Ok) {
         Ok(n) => n,
         Err(e) => {
             out.error = Some(format!("cannot list: {e}"));
@@ -120,6 +126,15 @@ pub fn read_site_dir(ctx: &Ctx, dir: &Path, installer: bool) -> SiteDir {
             return out;
         }
     };
+    // Where each name stands in the directory's own listing: with two
+    // metadata dirs of one project, `importlib.metadata` and pip take the
+    // first one listed, not the first in sorted order.
+    let position: std::collections::HashMap<std::ffi::OsString, u32> = names
+        .iter()
+        .enumerate()
+        .map(|(i, (n, _))| (n.clone(), i as u32))
+        .collect();
+    names.sort_by(|a, b| a.0.cmp(&b.0));
     let mut non_utf8 = 0usize;
     let mut entries: Vec<Entry> = Vec::new();
     if dir.extension().is_some_and(|e| e == "egg") {
@@ -169,7 +184,10 @@ pub fn read_site_dir(ctx: &Ctx, dir: &Path, installer: bool) -> SiteDir {
         })
         .collect();
     let mut files_of = Vec::with_capacity(read.len());
-    for (d, files) in read {
+    for (mut d, files) in read {
+        d.listing = Path::new(&d.path)
+            .file_name()
+            .and_then(|n| position.get(n).copied());
         out.distributions.push(d);
         files_of.push(files);
     }
@@ -573,7 +591,7 @@ fn read_metadata(files: &Files, fname: &str, d: &mut Distribution) {
     };
     d.metadata_file = Some(display(p));
     if bytes.len() as u64 == METADATA_FIRST && !has_blank_line(&bytes) {
-        match files.read_head(fname, MAX_METADATA) {
+        match files.read_head(fname, MAX_METADATA_SCAN) {
             Ok(b) => bytes = b,
             Err(e) => {
                 d.problems.push(format!("cannot read {fname}: {e}"));
@@ -605,9 +623,14 @@ fn read_metadata(files: &Files, fname: &str, d: &mut Distribution) {
             break;
         }
         if line.starts_with([' ', '\t']) {
-            if let Some((_, v)) = current.as_mut() {
-                v.push('\n');
-                v.push_str(line.trim());
+            // A folded line continues the header before it; only the
+            // headers read below are kept, so a huge `Description` folded
+            // over megabytes costs a scan, not memory.
+            if let Some((k, v)) = current.as_mut() {
+                if KEPT.contains(&k.as_str()) && v.len() < MAX_METADATA as usize {
+                    v.push('\n');
+                    v.push_str(line.trim());
+                }
             }
             continue;
         }
@@ -623,11 +646,11 @@ fn read_metadata(files: &Files, fname: &str, d: &mut Distribution) {
             _ => bad_lines += 1,
         }
     }
-    let complete = ended || (bytes.len() as u64) < MAX_METADATA;
+    let complete = ended || (bytes.len() as u64) < MAX_METADATA_SCAN;
     if !complete {
         d.problems.push(format!(
-            "{fname} headers do not end within {} KiB; not read further",
-            MAX_METADATA >> 10
+            "{fname} headers do not end within {} MiB; not read further",
+            MAX_METADATA_SCAN >> 20
         ));
         // The last header may be cut: drop it.
         current = None;

@@ -125,6 +125,10 @@ pub static KINDS: &[(&str, Kind)] = &[
         Kind::Environment(packages::invalid_distribution_leftover),
     ),
     (
+        "site-packages-unreadable",
+        Kind::Environment(packages::site_packages_unreadable),
+    ),
+    (
         "broken-distribution-metadata",
         Kind::Environment(packages::broken_distribution_metadata),
     ),

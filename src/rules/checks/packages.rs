@@ -275,13 +275,31 @@ pub fn dist_label(d: &Distribution) -> String {
 pub fn installed<'a>(layers: &[Layer<'a>]) -> BTreeMap<&'a str, (&'a Distribution, usize)> {
     let mut out: BTreeMap<&str, (&Distribution, usize)> = BTreeMap::new();
     for (i, l) in layers.iter().enumerate() {
-        for d in &l.dir.distributions {
+        for d in in_listing_order(l.dir) {
             if let Some(n) = d.normalized.as_deref() {
                 out.entry(n).or_insert((d, i));
             }
         }
     }
     out
+}
+
+/// A site dir's distributions in the order its directory lists them (what
+/// `importlib.metadata` walks), sorted order where that is not known (a
+/// snapshot of an older envdoctor).
+pub fn in_listing_order(dir: &SiteDir) -> Vec<&Distribution> {
+    let mut v: Vec<&Distribution> = dir.distributions.iter().collect();
+    v.sort_by_key(|d| d.listing.unwrap_or(u32::MAX));
+    v
+}
+
+/// The index of the layer that holds `d` (what pip sees of its name).
+fn r_layer(inst: &BTreeMap<&str, (&Distribution, usize)>, d: &Distribution) -> usize {
+    d.normalized
+        .as_deref()
+        .and_then(|n| inst.get(n))
+        .map(|x| x.1)
+        .unwrap_or(0)
 }
 
 /// The marker environment of the target interpreter, from the snapshot.
@@ -315,9 +333,9 @@ pub fn marker_env(snap: &Snapshot, it: &Interpreter) -> Option<MarkerEnvironment
         os_name,
         platform_machine: arch,
         platform_python_implementation: platform_impl,
-        platform_release: "",
+        platform_release: snap.host.kernel_release.as_deref().unwrap_or(""),
         platform_system,
-        platform_version: "",
+        platform_version: snap.host.kernel_version.as_deref().unwrap_or(""),
         python_full_version: &full,
         python_version: &short,
         sys_platform,
@@ -724,7 +742,7 @@ pub fn duplicate_distribution(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
     let mut out = Vec::new();
     for l in layers(ctx.snapshot, it) {
         let mut by_name: BTreeMap<&str, Vec<&Distribution>> = BTreeMap::new();
-        for d in &l.dir.distributions {
+        for d in in_listing_order(l.dir) {
             if d.format == DistFormat::Egg {
                 continue;
             }
@@ -758,13 +776,22 @@ pub fn duplicate_distribution(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
                 .iter()
                 .map(|d| format!("`{}` ({})", file_name(&d.path), version_of(d)))
                 .collect();
+            // `ds` is in listing order: the first is what Python and pip see.
+            let seen = ds[0];
+            let dead: Vec<String> = ds[1..]
+                .iter()
+                .map(|d| format!("`{}`", file_name(&d.path)))
+                .collect();
             out.push(Hit {
                 message: format!(
-                    "`{name}` is installed {} times in `{}` of {}: {}; pip and `importlib.metadata` report whichever the directory lists first, and uninstall removes only one",
+                    "`{name}` is installed {} times in `{}` of {}: {}; `importlib.metadata` and pip use `{}` ({}), the first the directory lists, and ignore {}; uninstall removes only one",
                     ds.len(),
                     l.dir.path,
                     describe(it),
-                    listing.join(", ")
+                    listing.join(", "),
+                    file_name(&seen.path),
+                    version_of(seen),
+                    dead.join(", ")
                 ),
                 paths: ds.iter().map(|d| d.path.clone()).collect(),
                 fix: match reach(ctx.snapshot, it, l.entry) {
@@ -830,6 +857,29 @@ pub fn invalid_distribution_leftover(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hi
         });
     }
     out
+}
+
+pub fn site_packages_unreadable(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
+    layers(ctx.snapshot, it)
+        .into_iter()
+        .filter_map(|l| {
+            let e = l.dir.error.as_ref()?;
+            Some(Hit {
+                message: format!(
+                    "`{}` ({}) on the sys.path of {} {e}: what is installed there is unknown to envdoctor and to Python's import system, so no dependency of this environment is called missing",
+                    l.dir.path,
+                    l.entry.origin.describe(),
+                    describe(it)
+                ),
+                paths: vec![l.dir.path.clone()],
+                fix: Fix::run(
+                    "See why it cannot be listed (owner, mode), then give this user read and search access, or check as the user who owns it",
+                    vec![Cmd::new("ls").arg("-ld").arg(&l.dir.path).build()],
+                ),
+                ..Default::default()
+            })
+        })
+        .collect()
 }
 
 pub fn broken_distribution_metadata(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
@@ -1000,23 +1050,44 @@ fn requirements<'a>(installed: &BTreeMap<&'a str, (&'a Distribution, usize)>) ->
         .collect()
 }
 
-/// Extras of each distribution that another installed distribution asks for
-/// (`requests[socks]`): only those extras' requirements count.
+/// Extras of each distribution that an installed distribution asks for
+/// (`requests[socks]`), followed transitively as pip's resolver does: an
+/// extra's own requirements may ask for extras of other projects (`b[x]`
+/// requiring `c[y]`) or of the same one (`e[x]` requiring `e[y]`). Only
+/// requested extras' requirements count.
 fn requested_extras(
     resolved: &[Resolved],
     env: &MarkerEnvironment,
 ) -> HashMap<String, Vec<ExtraName>> {
     let mut out: HashMap<String, Vec<ExtraName>> = HashMap::new();
-    for r in resolved {
-        for q in &r.reqs {
-            if !q.extras.is_empty() && q.evaluate_markers(env, &[]) {
-                out.entry(q.name.to_string())
-                    .or_default()
-                    .extend(q.extras.iter().cloned());
+    // Each round can only add extras; there are finitely many.
+    loop {
+        let mut changed = false;
+        for r in resolved {
+            let own = r
+                .dist
+                .normalized
+                .as_deref()
+                .and_then(|n| out.get(n))
+                .cloned()
+                .unwrap_or_default();
+            for q in &r.reqs {
+                if q.extras.is_empty() || !q.evaluate_markers(env, &own) {
+                    continue;
+                }
+                let e = out.entry(q.name.to_string()).or_default();
+                for x in &q.extras {
+                    if !e.contains(x) {
+                        e.push(x.clone());
+                        changed = true;
+                    }
+                }
             }
         }
+        if !changed {
+            return out;
+        }
     }
-    out
 }
 
 pub fn dependency_problems(ctx: &CheckCtx, it: &Interpreter, missing: bool) -> Vec<Hit> {
@@ -1029,6 +1100,9 @@ pub fn dependency_problems(ctx: &CheckCtx, it: &Interpreter, missing: bool) -> V
     let extras = requested_extras(&resolved, &env);
     let py = python_cmd(it);
     let managed = externally_managed(ctx.snapshot, it).is_some();
+    // A directory that could not be listed is not empty: no "not
+    // installed" verdict rests on it (site-packages-unreadable says why).
+    let unread = layers.iter().any(|l| l.dir.error.is_some());
     let mut out = Vec::new();
     for r in &resolved {
         // In an OS-managed Python, what the OS packages require of each
@@ -1066,10 +1140,12 @@ pub fn dependency_problems(ctx: &CheckCtx, it: &Interpreter, missing: bool) -> V
             }
             let dep = q.name.to_string();
             match inst.get(dep.as_str()) {
-                None if missing => out.push(Hit {
+                None if missing && !unread => out.push(Hit {
                     message: format!(
-                        "{who} requires {}, which is not installed in `{}`",
-                        q.name, it.prefix
+                        "{who} requires {}, which is not installed in `{}` (no directory on its sys.path holds it; {who} is in `{}`)",
+                        q.name,
+                        it.prefix,
+                        layers[r_layer(&inst, r.dist)].dir.path
                     ),
                     paths: vec![r.dist.path.clone()],
                     fix: how(req_spec(q)),
@@ -1094,7 +1170,7 @@ pub fn dependency_problems(ctx: &CheckCtx, it: &Interpreter, missing: bool) -> V
                             req_spec(q),
                             d.name.as_deref().unwrap_or(&dep),
                             version_of(d),
-                            it.prefix
+                            layers[inst.get(dep.as_str()).map(|x| x.1).unwrap_or(0)].dir.path
                         ),
                         paths: vec![r.dist.path.clone(), d.path.clone()],
                         fix: if managed || os_owned {
