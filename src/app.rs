@@ -49,7 +49,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<u8, Error> {
         Command::Scan(a) => a.format == ScanFormat::Text,
         Command::Check(a) => a.format == CheckFormat::Text,
         Command::Why(a) => a.format == ScanFormat::Text,
-        Command::Report(_) | Command::Explain(_) => true,
+        Command::Report(_) | Command::Explain(_) | Command::GenerateShellCompletion(_) => true,
         Command::Rules(a) => a.format == ScanFormat::Text,
     };
     let code = dispatch(cli, &opts, &mut buf)?;
@@ -94,6 +94,11 @@ fn dispatch(cli: Cli, opts: &Options, out: &mut Vec<u8>) -> Result<u8, Error> {
             Ok(0)
         }
         Command::Check(a) => check(&mut out, &opts, &a),
+        Command::GenerateShellCompletion(a) => {
+            use clap::CommandFactory;
+            clap_complete::generate(a.shell, &mut Cli::command(), "envdoctor", &mut out);
+            Ok(0)
+        }
         Command::Why(a) => why(&mut out, &opts, &a),
         Command::Report(a) => report(&mut out, &opts, &a),
         Command::Rules(a) => {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(
     name = "envdoctor",
-    version,
+    version = env!("ENVDOCTOR_VERSION"),
     about = "A doctor for Python environments: finds every interpreter, venv and conda env by reading the disk, and says what is broken and how to fix it",
     after_help = "Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 envdoctor itself failed."
 )]
@@ -64,6 +64,13 @@ pub enum Command {
     Why(WhyArgs),
     /// One Markdown document for a support ticket: host, interpreters, PATH, findings
     Report(ReportArgs),
+    /// Print a completion script for a shell (`envdoctor generate-shell-completion bash > ...`)
+    GenerateShellCompletion(CompletionArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionArgs {
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
