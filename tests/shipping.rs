@@ -20,14 +20,20 @@ fn version_names_the_commit_and_date_like_uv() {
     let out = sb.run(&["--version"]);
     let v = String::from_utf8_lossy(&out.stdout);
     let v = v.trim();
-    assert!(v.starts_with(&format!("envdoctor {}", env!("CARGO_PKG_VERSION"))), "{v}");
+    assert!(
+        v.starts_with(&format!("envdoctor {}", env!("CARGO_PKG_VERSION"))),
+        "{v}"
+    );
     // Built from a git checkout (this one is): `(<commit> <YYYY-MM-DD>)`.
     if Path::new(env!("CARGO_MANIFEST_DIR")).join(".git").exists() {
         let tail = v.split_once(" (").map(|x| x.1).unwrap_or("");
         let mut parts = tail.trim_end_matches(')').split(' ');
         let commit = parts.next().unwrap_or("");
         let date = parts.next().unwrap_or("");
-        assert!(commit.len() >= 7 && commit.bytes().all(|b| b.is_ascii_hexdigit()), "{v}");
+        assert!(
+            commit.len() >= 7 && commit.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{v}"
+        );
         assert!(date.len() == 10 && date.as_bytes()[4] == b'-', "{v}");
     }
 }
@@ -39,14 +45,20 @@ fn completions_for_every_shell() {
         let out = sb.run(&["generate-shell-completion", shell]);
         assert_eq!(out.status.code(), Some(0), "{shell}");
         let text = String::from_utf8_lossy(&out.stdout);
-        assert!(text.contains("envdoctor") && text.contains("check"), "{shell}: {text}");
+        assert!(
+            text.contains("envdoctor") && text.contains("check"),
+            "{shell}: {text}"
+        );
     }
     // The bash script is valid bash.
     let out = sb.run(&["generate-shell-completion", "bash"]);
     let f = sb.path("envdoctor.bash");
     std::fs::write(&f, &out.stdout).unwrap();
     run_ok(Command::new("bash").arg("-n").arg(&f));
-    assert_eq!(sb.run(&["generate-shell-completion", "tcsh"]).status.code(), Some(2));
+    assert_eq!(
+        sb.run(&["generate-shell-completion", "tcsh"]).status.code(),
+        Some(2)
+    );
 }
 
 /// `bash -n` on a `run:` script: it parses.
@@ -81,7 +93,12 @@ fn the_pre_commit_hooks_parse_and_run_envdoctor() {
         let mut help_args = args.clone();
         help_args.push("--help");
         let out = sb.run(&help_args);
-        assert_eq!(out.status.code(), Some(0), "{entry}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{entry}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 
@@ -89,7 +106,13 @@ fn the_pre_commit_hooks_parse_and_run_envdoctor() {
 fn the_action_is_a_composite_whose_scripts_parse_and_take_no_input_unquoted() {
     let action: Value = serde_yaml_ng::from_str(&repo("action.yml")).unwrap();
     assert_eq!(action["runs"]["using"].as_str(), Some("composite"));
-    for input in ["python", "format", "fail-on", "requirements", "upload-sarif"] {
+    for input in [
+        "python",
+        "format",
+        "fail-on",
+        "requirements",
+        "upload-sarif",
+    ] {
         assert!(action["inputs"].get(input).is_some(), "no input `{input}`");
     }
     let steps = action["runs"]["steps"].as_sequence().unwrap();
@@ -124,7 +147,13 @@ fn max_glibc_needed(bin: &[u8]) -> Option<(u32, u32)> {
     let section = |i: usize| {
         let h = shoff + i * shentsize;
         // (type, offset, size, link, info)
-        (u32_at(h + 4), u64_at(h + 0x18), u64_at(h + 0x20), u32_at(h + 0x28), u32_at(h + 0x2c))
+        (
+            u32_at(h + 4),
+            u64_at(h + 0x18),
+            u64_at(h + 0x20),
+            u32_at(h + 0x28),
+            u32_at(h + 0x2c),
+        )
     };
     const SHT_GNU_VERNEED: usize = 0x6fff_fffe;
     let mut best: Option<(u32, u32)> = None;
