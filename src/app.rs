@@ -35,7 +35,40 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<u8, Error> {
         skip_site_packages: false,
         requested_only: false,
         rule_facts_only: false,
+        stdlib_modules: false,
     };
+    // The catalogue and completions read no machine: options about how a
+    // machine is read mean nothing there, and silence would mislead.
+    let machine_free = match &cli.command {
+        Command::Rules(_) => Some("rules"),
+        Command::Explain(_) => Some("explain"),
+        Command::GenerateShellCompletion(_) => Some("generate-shell-completion"),
+        _ => None,
+    };
+    if let Some(cmd) = machine_free {
+        let given: Vec<&str> = [
+            ("--root", opts.root.is_some()),
+            ("--user", opts.user.is_some()),
+            ("--exec", opts.exec),
+            ("--env", !opts.env.is_empty()),
+        ]
+        .iter()
+        .filter(|(_, on)| *on)
+        .map(|(f, _)| *f)
+        .collect();
+        if !given.is_empty() {
+            return Err(Error::Usage(format!(
+                "{} {} how a machine is read; `envdoctor {cmd}` reads none, so drop {}",
+                given.join(", "),
+                if given.len() == 1 {
+                    "changes"
+                } else {
+                    "change"
+                },
+                if given.len() == 1 { "it" } else { "them" }
+            )));
+        }
+    }
     if opts.exec && opts.root.is_some() {
         return Err(Error::Usage(
             "--exec cannot run interpreters inside --root (they would run against the host); drop one of them".into(),
@@ -311,6 +344,17 @@ pub fn exit_code(findings: &[Finding], fail_on: FailOn) -> u8 {
 }
 
 fn why(out: &mut impl Write, opts: &Options, a: &WhyArgs) -> Result<u8, Error> {
+    if let Some(path) = &a.snapshot {
+        reject_live_options(opts)?;
+        let snap = load_snapshot(path)?;
+        let selection = select_one(&snap, a.python.as_deref(), true)?;
+        let Some(&target) = selection.targets.first() else {
+            return Err(Error::Usage(
+                "the snapshot names no active environment; pass `--python PATH` as the snapshot shows it".into(),
+            ));
+        };
+        return why_report(out, &snap, target, a);
+    }
     let (python, broken) = match &a.python {
         Some(p) => requested(opts, p)?,
         None => (None, None),
@@ -325,6 +369,7 @@ fn why(out: &mut impl Write, opts: &Options, a: &WhyArgs) -> Result<u8, Error> {
     opts.python = python.clone();
     opts.skip_site_packages = true;
     opts.requested_only = a.python.is_some();
+    opts.stdlib_modules = true;
     let mut snap = probe::scan(&opts)?;
     let selection = select_one(&snap, python.as_deref(), false)?;
     let Some(&target) = selection.targets.first() else {
@@ -338,13 +383,24 @@ fn why(out: &mut impl Write, opts: &Options, a: &WhyArgs) -> Result<u8, Error> {
         )));
     };
     probe::read_site_packages(&opts, &mut snap, &[target])?;
-    let report = rules::why::why(&snap, &snap.interpreters[target], &a.name);
+    why_report(out, &snap, target, a)
+}
+
+/// `why` on a snapshot, live or loaded: exit 1 when nothing by that name
+/// is there (not even in the standard library).
+fn why_report(
+    out: &mut impl Write,
+    snap: &Snapshot,
+    target: usize,
+    a: &WhyArgs,
+) -> Result<u8, Error> {
+    let report = rules::why::why(snap, &snap.interpreters[target], &a.name);
     match a.format {
         ScanFormat::Json => render::why::json(out, &report)?,
         ScanFormat::Text => render::why::text(out, &render::cleaned(&report))?,
     }
     Ok(u8::from(
-        report.imports.is_empty() && report.distributions.is_empty(),
+        report.imports.is_empty() && report.distributions.is_empty() && report.stdlib.is_none(),
     ))
 }
 

@@ -192,6 +192,9 @@ pub struct WhyArgs {
     /// The interpreter (or environment directory) to ask about, instead of the active one
     #[arg(long, value_name = "PATH")]
     pub python: Option<PathBuf>,
+    /// Answer from a snapshot written by `envdoctor scan --format json` instead of this machine
+    #[arg(long, value_name = "FILE")]
+    pub snapshot: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = ScanFormat::Text)]
     pub format: ScanFormat,
 }

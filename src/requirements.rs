@@ -78,7 +78,8 @@ pub fn quoted_line(s: &str) -> String {
 pub struct Required {
     /// The file, as given (or as included).
     pub file: String,
-    /// 1-based line (for pyproject.toml: the index in `dependencies`, 1-based).
+    /// 1-based line where it is written (for pyproject.toml, from the TOML
+    /// parser's span of the `dependencies` entry).
     pub line: usize,
     pub requirement: Requirement,
 }
@@ -152,6 +153,24 @@ fn pyproject(file: &Path) -> Result<Vec<Required>, Error> {
     let Some(deps) = deps.as_array() else {
         return Err(err(file, "`[project] dependencies` is not a list"));
     };
+    // Where each entry stands in the file, from the TOML parser's spans.
+    #[derive(serde::Deserialize)]
+    struct Spans {
+        project: SpansProject,
+    }
+    #[derive(serde::Deserialize)]
+    struct SpansProject {
+        dependencies: Vec<toml::Spanned<toml::Value>>,
+    }
+    let lines: Vec<usize> = toml::from_str::<Spans>(&text)
+        .map(|sp| {
+            sp.project
+                .dependencies
+                .iter()
+                .map(|d| text[..d.span().start.min(text.len())].matches('\n').count() + 1)
+                .collect()
+        })
+        .unwrap_or_default();
     let mut out = Vec::new();
     for (i, d) in deps.iter().enumerate() {
         let Some(s) = d.as_str() else {
@@ -169,7 +188,7 @@ fn pyproject(file: &Path) -> Result<Vec<Required>, Error> {
         })?;
         out.push(Required {
             file: file.display().to_string(),
-            line: i + 1,
+            line: lines.get(i).copied().unwrap_or(i + 1),
             requirement,
         });
     }

@@ -220,6 +220,10 @@ pub struct Interpreter {
     pub foreign_scripts: Vec<Script>,
     /// Set when the environment is broken; it is still reported.
     pub error: Option<String>,
+    /// Top-level modules of its standard library (the stdlib dir and
+    /// `lib-dynload`), read by `why` only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stdlib_modules: Vec<String>,
     /// Why the user being judged (`--user`, else whoever runs envdoctor)
     /// cannot run it: a directory on the way they may not search, or no
     /// execute bit for them.

@@ -511,6 +511,7 @@ fn inspect(ctx: &Ctx, ident: Identity, found: Vec<(PathBuf, Source)>) -> Interpr
         startup_hooks: Vec::new(),
         foreign_scripts: Vec::new(),
         error: ident.error.clone(),
+        stdlib_modules: Vec::new(),
         not_runnable: None,
         exec: None,
         conda: None,
@@ -863,4 +864,42 @@ pub(super) fn subdirs(ctx: &Ctx, dir: &Path) -> Vec<PathBuf> {
             .unwrap_or(true)
     });
     dirs
+}
+
+/// The top-level modules of `it`'s standard library: `x.py` and packages in
+/// the stdlib dir, extension modules in `lib-dynload`, sorted.
+pub fn stdlib_modules(ctx: &Ctx, it: &Interpreter) -> Vec<String> {
+    use crate::snapshot::Origin;
+    let mut out: Vec<String> = Vec::new();
+    for e in it.sys_path.iter().filter(|e| e.origin == Origin::Stdlib) {
+        let Ok(names) = ctx.fs.read_dir_names(Path::new(&e.path)) else {
+            continue;
+        };
+        for n in names {
+            let n = n.to_string_lossy();
+            let stem = match n.split_once('.') {
+                Some((stem, rest)) if rest == "py" || rest.ends_with("so") => stem,
+                Some(_) => continue,
+                None if !matches!(
+                    n.as_ref(),
+                    "site-packages" | "dist-packages" | "__pycache__"
+                ) =>
+                {
+                    if !ctx
+                        .fs
+                        .is_file(&Path::new(&e.path).join(n.as_ref()).join("__init__.py"))
+                    {
+                        continue;
+                    }
+                    n.as_ref()
+                }
+                None => continue,
+            };
+            if super::site_packages::is_identifier(stem) && !out.iter().any(|o| o == stem) {
+                out.push(stem.to_string());
+            }
+        }
+    }
+    out.sort();
+    out
 }

@@ -90,6 +90,8 @@ pub struct Options {
     pub skip_site_packages: bool,
     /// Discover only `python` (`check --python`, `why --python`).
     pub requested_only: bool,
+    /// List each interpreter's standard-library modules (`why`).
+    pub stdlib_modules: bool,
     /// Read only the distribution facts some rule or probe reads (`check`,
     /// whose snapshot is never shown): no REQUESTED marker, and INSTALLER
     /// only in the dirs of interpreters whose stdlib carries
@@ -250,6 +252,11 @@ pub fn scan(opts: &Options) -> Result<Snapshot, crate::Error> {
         interpreters = interpreters::discover(&ctx, &commands, requested.as_deref(), false, &conda);
     }
     conda::describe_envs(&ctx, &mut interpreters);
+    if opts.stdlib_modules {
+        for it in &mut interpreters {
+            it.stdlib_modules = interpreters::stdlib_modules(&ctx, it);
+        }
+    }
     let commands = commands::link(&ctx, commands, &mut interpreters);
     if ctx.exec {
         exec::run_all(&ctx, &mut interpreters);

@@ -31,6 +31,34 @@ struct Case<'a> {
     name: &'a str,
     findings: Vec<&'a Finding>,
     accepted: Vec<(&'a Finding, &'a str)>,
+    /// Why the rule did not apply here (a `<skipped>` testcase).
+    skipped: Option<&'static str>,
+}
+
+/// Why a per-environment rule has nothing to judge in `it`, if it has not.
+fn not_applicable(
+    r: &crate::rules::Rule,
+    run: &Run,
+    it: &crate::snapshot::Interpreter,
+) -> Option<&'static str> {
+    const CONDA: &[&str] = &[
+        "pip-conda-mixed",
+        "pip-overrides-conda",
+        "conda-after-pip",
+        "conda-env-missing-pip",
+        "user-site-leaks-into-conda",
+        "conda-files-missing",
+    ];
+    match r.check.as_str() {
+        "requirements-drift" if run.settings.requirements.is_empty() => {
+            Some("no requirements were given (--requirements)")
+        }
+        "exec-mismatch" if it.exec.is_none() => Some("the interpreter was not run (--exec)"),
+        c if CONDA.contains(&c) && it.kind != crate::snapshot::Kind::Conda => {
+            Some("not a conda environment")
+        }
+        _ => None,
+    }
 }
 
 struct Suite<'a> {
@@ -66,6 +94,7 @@ fn suites<'a>(run: &'a Run) -> Vec<Suite<'a>> {
         name: &r.name,
         findings: Vec::new(),
         accepted: Vec::new(),
+        skipped: None,
     };
     if run.selection.machine {
         suites.push(Suite {
@@ -99,7 +128,10 @@ fn suites<'a>(run: &'a Run) -> Vec<Suite<'a>> {
             cases: rules
                 .iter()
                 .filter(|(_, k)| matches!(k, Some(Kind::Environment(_))))
-                .map(|(r, _)| case(r))
+                .map(|(r, _)| Case {
+                    skipped: not_applicable(r, run, it),
+                    ..case(r)
+                })
                 .collect(),
         });
     }
@@ -136,6 +168,7 @@ fn suites<'a>(run: &'a Run) -> Vec<Suite<'a>> {
                     name: &f.rule,
                     findings: Vec::new(),
                     accepted: Vec::new(),
+                    skipped: None,
                 });
                 suite.cases.len() - 1
             }
@@ -184,13 +217,18 @@ pub fn check(out: &mut impl Write, run: &Run) -> io::Result<()> {
             for s in &suites {
                 let name = xml_safe(&s.name);
                 let n_fail = s.cases.iter().filter(|c| failed(c)).count();
+                let n_skip = s
+                    .cases
+                    .iter()
+                    .filter(|c| c.skipped.is_some() && c.findings.is_empty())
+                    .count();
                 w.create_element("testsuite")
                     .with_attributes([
                         ("name", name.as_str()),
                         ("tests", s.cases.len().to_string().as_str()),
                         ("failures", n_fail.to_string().as_str()),
                         ("errors", "0"),
-                        ("skipped", "0"),
+                        ("skipped", n_skip.to_string().as_str()),
                     ])
                     .write_inner_content(|w| {
                         if !s.props.is_empty() {
@@ -230,7 +268,16 @@ fn write_case<W: Write>(
         .create_element("testcase")
         .with_attributes([("classname", classname), ("name", name.as_str())]);
     if c.findings.is_empty() && c.accepted.is_empty() {
-        el.write_empty()?;
+        if let Some(why) = c.skipped {
+            el.write_inner_content(|w| {
+                w.create_element("skipped")
+                    .with_attribute(("message", why))
+                    .write_empty()?;
+                Ok(())
+            })?;
+        } else {
+            el.write_empty()?;
+        }
         return Ok(());
     }
     el.write_inner_content(|w| {

@@ -298,11 +298,29 @@ pub fn report(out: &mut impl Write, run: &Run, from_snapshot: Option<&str>) -> i
     }
 
     if !snap.storage.is_empty() {
+        // One row per filesystem, with what lives on it.
         let _ = writeln!(
             d,
-            "## Disk space\n\n| what | path | filesystem | free |\n|---|---|---|---|"
+            "## Disk space\n\n| filesystem | free | holds |\n|---|---|---|"
         );
+        let mut groups: Vec<(String, &crate::snapshot::Storage, Vec<String>)> = Vec::new();
         for st in &snap.storage {
+            let key = match (&st.mount_point, st.device) {
+                (Some(m), _) => m.clone(),
+                (None, Some(dev)) => format!("device {dev}"),
+                (None, None) => st.path.clone(),
+            };
+            let what = format!("{} {}", md_text(&st.label), code(&st.path));
+            match groups.iter_mut().find(|g| g.0 == key) {
+                Some(g) => {
+                    if !g.2.contains(&what) {
+                        g.2.push(what)
+                    }
+                }
+                None => groups.push((key, st, vec![what])),
+            }
+        }
+        for (_, st, what) in &groups {
             let fs = match (&st.mount_point, &st.fs_type) {
                 (Some(m), Some(t)) => format!("{} ({})", code(m), md_text(t)),
                 (Some(m), None) => code(m),
@@ -319,11 +337,10 @@ pub fn report(out: &mut impl Write, run: &Run, from_snapshot: Option<&str>) -> i
             }
             let _ = writeln!(
                 d,
-                "| {} | {} | {} | {} |",
-                cell(&md_text(&st.label)),
-                cell(&code(&st.path)),
+                "| {} | {} | {} |",
                 cell(&fs),
-                cell(&free)
+                cell(&free),
+                cell(&what.join("; "))
             );
         }
         d.push('\n');

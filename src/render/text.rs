@@ -107,6 +107,20 @@ pub fn check(
         }
         writeln!(out)?;
     }
+    if findings.is_empty() && summary.suppressed == 0 && summary.environments > 0 {
+        return writeln!(
+            out,
+            "{}",
+            paint(
+                format!(
+                    "No problems found in {} ({})",
+                    plural(summary.environments, "environment"),
+                    plural(summary.distributions, "distribution")
+                ),
+                S::new().green().bold()
+            )
+        );
+    }
     let mut line = format!(
         "{}, {}, {} in {} ({})",
         plural(summary.errors, "error"),

@@ -56,7 +56,20 @@ pub fn text(out: &mut impl Write, r: &WhyReport) -> io::Result<()> {
     )?;
     writeln!(out)?;
     let top = r.name.split('.').next().unwrap_or(&r.name);
-    if r.imports.is_empty() {
+    // PYTHONPATH comes before the standard library: a copy there wins.
+    let before_stdlib = r.imports.iter().any(|c| c.origin == "PYTHONPATH");
+    if let (Some(std), false) = (&r.stdlib, before_stdlib) {
+        writeln!(
+            out,
+            "`import {top}`: {} {std}; it comes before every site directory on sys.path, so that is what loads{}",
+            paint("[imported]", S::new().green().bold()),
+            if r.imports.is_empty() {
+                String::new()
+            } else {
+                " and the copies below are never imported".to_string()
+            }
+        )?;
+    } else if r.imports.is_empty() {
         writeln!(
             out,
             "`import {top}`: not found in any site directory of this interpreter (the standard library is not searched)"

@@ -22,7 +22,48 @@ pub struct WhyReport {
     pub distributions: Vec<WhyDist>,
     /// sys.path entries that were searched (stdlib excluded).
     pub searched: Vec<String>,
+    /// When the name is the standard library's: where (or "built in"). The
+    /// standard library comes before every site directory on sys.path, so
+    /// it is what `import` loads.
+    #[serde(default)]
+    pub stdlib: Option<String>,
 }
+
+/// Modules compiled into CPython 3 (`sys.builtin_module_names` common to
+/// Linux builds): no file on disk names them.
+const BUILTIN: &[&str] = &[
+    "_abc",
+    "_ast",
+    "_codecs",
+    "_collections",
+    "_functools",
+    "_imp",
+    "_io",
+    "_locale",
+    "_operator",
+    "_signal",
+    "_sre",
+    "_stat",
+    "_string",
+    "_symtable",
+    "_thread",
+    "_tokenize",
+    "_tracemalloc",
+    "_typing",
+    "_warnings",
+    "_weakref",
+    "atexit",
+    "builtins",
+    "errno",
+    "faulthandler",
+    "gc",
+    "itertools",
+    "marshal",
+    "posix",
+    "pwd",
+    "sys",
+    "time",
+];
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct WhyCopy {
@@ -181,5 +222,24 @@ pub fn why(snap: &Snapshot, it: &Interpreter, name: &str) -> WhyReport {
         imports,
         distributions,
         searched: layers.iter().map(|l| l.entry.path.clone()).collect(),
+        stdlib: stdlib_of(it, name),
     }
+}
+
+/// Where the standard library of `it` holds the top-level module of `name`.
+fn stdlib_of(it: &Interpreter, name: &str) -> Option<String> {
+    let top = name.split('.').next().unwrap_or(name);
+    if BUILTIN.contains(&top) {
+        return Some("built into the interpreter".into());
+    }
+    if !it.stdlib_modules.iter().any(|m| m == top) {
+        return None;
+    }
+    let dir = it
+        .sys_path
+        .iter()
+        .find(|e| e.origin == crate::snapshot::Origin::Stdlib && !e.path.ends_with(".zip"))
+        .map(|e| e.path.clone())
+        .unwrap_or_default();
+    Some(format!("the standard library (`{dir}`)"))
 }
