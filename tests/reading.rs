@@ -160,3 +160,48 @@ fn the_report_lists_each_filesystem_once() {
         "a filesystem listed twice: {rows:?}"
     );
 }
+
+/// At 80 and 120 columns, prose and tables fit; only what must stay one
+/// word (a path, a command to paste) may run past the edge. Piped without
+/// `COLUMNS`, nothing is wrapped.
+#[test]
+fn output_fits_the_terminal_width() {
+    let mut sb = Sandbox::new();
+    for name in ["a", "b"] {
+        let v = sb.path(&format!("envs/{name}"));
+        make_venv(&python("3.12"), &v, &[]);
+        let w = Wheel::new("app", "1.0")
+            .requires("missing-dependency-with-a-rather-long-name>=1")
+            .build(&sb.path("w"));
+        pip_install(&v.join("bin/python"), &[w.to_str().unwrap()]);
+    }
+    sb.set_env("WORKON_HOME", sb.path("envs").display().to_string());
+    for cols in [80usize, 120] {
+        for args in [&["check", "--all"][..], &["scan"], &["rules"]] {
+            let mut c = sb.envdoctor();
+            c.args(args).env("COLUMNS", cols.to_string());
+            let out = c.output().unwrap();
+            let text = String::from_utf8_lossy(&out.stdout);
+            for line in text.lines() {
+                let t = line.trim_start();
+                let unbreakable = t.starts_with("paths:")
+                    || t.starts_with("$ ")
+                    || t.starts_with("->")
+                    || t.starts_with("!!")
+                    || !t.trim_end().contains(' ');
+                assert!(
+                    line.chars().count() <= cols || unbreakable,
+                    "{args:?} at {cols} columns: {line:?}"
+                );
+            }
+        }
+    }
+    // Piped without COLUMNS: one line per message.
+    let out = sb.run(&["check", "--all"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.lines()
+            .any(|l| l.chars().count() > 120 && l.contains("requires missing-dependency")),
+        "{text}"
+    );
+}

@@ -50,7 +50,7 @@ impl Unfollowed {
 }
 
 pub fn probe(ctx: &Ctx) -> Vec<CommandProbe> {
-    let mut names: Vec<String> = COMMANDS.iter().map(|s| s.to_string()).collect();
+    let names: Vec<String> = COMMANDS.iter().map(|s| s.to_string()).collect();
     // `pipX.Y` beside `pythonX.Y`: each such pair is judged too.
     let mut minors: Vec<String> = Vec::new();
     for dir in path_dirs(ctx) {
@@ -66,11 +66,19 @@ pub fn probe(ctx: &Ctx) -> Vec<CommandProbe> {
         }
     }
     minors.sort_by_key(|m| version_key(m));
+    let mut out: Vec<CommandProbe> = names.iter().map(|n| probe_one(ctx, n)).collect();
     for m in minors {
-        names.push(format!("python{m}"));
-        names.push(format!("pip{m}"));
+        let pair = [
+            probe_one(ctx, &format!("python{m}")),
+            probe_one(ctx, &format!("pip{m}")),
+        ];
+        // A pair where nothing runs (pyenv's shims for versions not
+        // selected) has nothing to compare; it is not listed.
+        if pair.iter().any(|c| c.interpreter.is_some()) {
+            out.extend(pair);
+        }
     }
-    names.iter().map(|n| probe_one(ctx, n)).collect()
+    out
 }
 
 /// `3.12`: a major and a minor version, nothing else.

@@ -18,6 +18,101 @@ fn severity_label(s: Severity) -> String {
     }
 }
 
+/// Columns to wrap prose to: `COLUMNS`, else the terminal's when stdout is
+/// one; `None` (no wrapping) when piped without `COLUMNS`.
+fn width() -> Option<usize> {
+    if let Some(c) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse::<usize>().ok())
+    {
+        return Some(c.max(40));
+    }
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    terminal_size::terminal_size().map(|(w, _)| (w.0 as usize).max(40))
+}
+
+/// `text` after `first`, wrapped at blanks to the width with `rest`
+/// before each following line; a word longer than a line (a path) is never
+/// broken.
+fn wrapped(first: &str, rest: &str, text: &str) -> String {
+    match width() {
+        Some(w) => {
+            // A `code span` (a command to paste) stays on one line.
+            let mut in_code = false;
+            let glued: String = text
+                .chars()
+                .map(|c| {
+                    if c == '`' {
+                        in_code = !in_code;
+                    }
+                    if c == ' ' && in_code {
+                        '\u{a0}'
+                    } else {
+                        c
+                    }
+                })
+                .collect();
+            textwrap::fill(
+                &glued,
+                textwrap::Options::new(w)
+                    .initial_indent(first)
+                    .subsequent_indent(rest)
+                    .break_words(false)
+                    .word_splitter(textwrap::WordSplitter::NoHyphenation)
+                    .word_separator(textwrap::WordSeparator::AsciiSpace),
+            )
+            .replace('\u{a0}', " ")
+        }
+        None => format!("{first}{text}"),
+    }
+}
+
+/// One finding: its head line, message, where, and fix.
+fn finding(out: &mut impl Write, f: &Finding, indent: &str, in_section: bool) -> io::Result<()> {
+    writeln!(
+        out,
+        "{indent}{}{} {}",
+        severity_label(f.severity),
+        paint(format!("[{}]", f.code), S::new().dimmed()),
+        paint(&f.rule, S::new().bold())
+    )?;
+    let body = format!("{indent}  ");
+    writeln!(out, "{}", wrapped(&body, &body, &f.message))?;
+    if let Some(env) = f.environment.as_ref().filter(|_| !in_section) {
+        writeln!(
+            out,
+            "{body}{} {}",
+            paint("environment:", S::new().dimmed()),
+            env
+        )?;
+    }
+    if !f.paths.is_empty() {
+        let shown: Vec<&str> = f.paths.iter().take(8).map(String::as_str).collect();
+        let more = f.paths.len().saturating_sub(shown.len());
+        let mut line = shown.join(", ");
+        if more > 0 {
+            line.push_str(&format!(" (+{more} more)"));
+        }
+        writeln!(out, "{body}{} {}", paint("paths:", S::new().dimmed()), line)?;
+    }
+    writeln!(
+        out,
+        "{}",
+        wrapped(
+            &format!("{body}{} ", paint("fix:", S::new().green().bold())),
+            &format!("{body}     "),
+            &f.fix.text
+        )
+    )?;
+    for c in &f.fix.commands {
+        writeln!(out, "{body}  {} {c}", paint("$", S::new().dimmed()))?;
+    }
+    writeln!(out)
+}
+
 fn env_line(it: &Interpreter) -> String {
     format!(
         "{} (Python {}, {})",
@@ -70,42 +165,50 @@ pub fn check(
         many => writeln!(out, "Checking {} environments", many.len())?,
     }
     writeln!(out)?;
+    // One section per environment (when there are several), then the
+    // machine-wide findings: brew and flutter doctor's layout.
+    let many = targets.len() > 1;
+    let mut sections: Vec<(Option<&Interpreter>, Vec<&Finding>)> =
+        targets.iter().map(|t| (Some(*t), Vec::new())).collect();
+    let mut machine: Vec<&Finding> = Vec::new();
     for f in findings {
-        writeln!(
-            out,
-            "{}{} {}",
-            severity_label(f.severity),
-            paint(format!("[{}]", f.code), S::new().dimmed()),
-            paint(&f.rule, S::new().bold())
-        )?;
-        writeln!(out, "  {}", f.message)?;
-        if let Some(env) = &f.environment {
-            writeln!(
-                out,
-                "  {} {}",
-                paint("environment:", S::new().dimmed()),
-                env
-            )?;
+        let at = f
+            .environment
+            .as_deref()
+            .and_then(|e| targets.iter().position(|t| t.prefix == e));
+        match at {
+            Some(k) => sections[k].1.push(f),
+            None => machine.push(f),
         }
-        if !f.paths.is_empty() {
-            let shown: Vec<&str> = f.paths.iter().take(8).map(String::as_str).collect();
-            let more = f.paths.len().saturating_sub(shown.len());
-            let mut line = shown.join(", ");
-            if more > 0 {
-                line.push_str(&format!(" (+{more} more)"));
+    }
+    if !machine.is_empty() || (many && selection.machine) {
+        sections.push((None, machine));
+    }
+    for (k, (env, fs)) in sections.iter().enumerate() {
+        let indent = if many { "  " } else { "" };
+        if many {
+            let title = match env {
+                Some(it) => format!(
+                    "{} {}",
+                    paint(env_line(it), S::new().bold()),
+                    paint(
+                        format!("(selected by {})", selection.how_of(selection.targets[k])),
+                        S::new().dimmed()
+                    )
+                ),
+                None => paint("Machine-wide (PATH, variables, caches)", S::new().bold()),
+            };
+            writeln!(out, "{title}")?;
+            if fs.is_empty() {
+                writeln!(out, "  {}\n", paint("no problems", S::new().green()))?;
+                continue;
             }
-            writeln!(out, "  {} {}", paint("paths:", S::new().dimmed()), line)?;
+        } else if env.is_none() && !fs.is_empty() && !targets.is_empty() {
+            writeln!(out, "{}", paint("Machine-wide", S::new().bold()))?;
         }
-        writeln!(
-            out,
-            "  {} {}",
-            paint("fix:", S::new().green().bold()),
-            f.fix.text
-        )?;
-        for c in &f.fix.commands {
-            writeln!(out, "    {} {c}", paint("$", S::new().dimmed()))?;
+        for f in fs {
+            finding(out, f, indent, many)?;
         }
-        writeln!(out)?;
     }
     if findings.is_empty() && summary.suppressed == 0 && summary.environments > 0 {
         return writeln!(
@@ -156,7 +259,7 @@ struct InterpreterRow {
 pub fn scan(out: &mut impl Write, snap: &Snapshot, verbose: bool) -> io::Result<()> {
     writeln!(out, "{}", paint("PATH", S::new().bold()))?;
     for c in &snap.commands {
-        let mut line = format!("  {:<8}", c.name);
+        let mut line = format!("  {:<11} ", c.name);
         match (&c.path, &c.interpreter, &c.error) {
             (None, _, _) => line.push_str(&paint("not on PATH", S::new().dimmed())),
             (Some(p), interp, err) => {
@@ -191,24 +294,81 @@ pub fn scan(out: &mut impl Write, snap: &Snapshot, verbose: bool) -> io::Result<
             kind: it.kind.as_str().to_string(),
             version: it.version.clone().unwrap_or_else(|| "?".into()),
             prefix: it.prefix.clone(),
-            executable: it.executable.clone().unwrap_or_else(|| "-".into()),
-            status: match &it.error {
-                Some(e) => format!("broken: {e}"),
-                None => "ok".into(),
+            // Inside its prefix, the executable is shown relative to it:
+            // shorter, and the table fits without breaking a path.
+            executable: match &it.executable {
+                Some(e) => e
+                    .strip_prefix(&format!("{}/", it.prefix.trim_end_matches('/')))
+                    .map(str::to_string)
+                    .unwrap_or_else(|| e.clone()),
+                None => "-".into(),
+            },
+            // What was measured, not a verdict `check` might contradict:
+            // whether it can start, and scripts whose interpreter is gone.
+            status: {
+                let dead = it
+                    .foreign_scripts
+                    .iter()
+                    .filter(|s| !s.interpreter_exists)
+                    .count();
+                let foreign = it.foreign_scripts.len() - dead;
+                let mut st = match (&it.error, &it.not_runnable) {
+                    (Some(e), _) => format!("broken: {e}"),
+                    (None, Some(why)) => format!("not runnable by this user: {why}"),
+                    (None, None) => "starts".into(),
+                };
+                if dead > 0 {
+                    st.push_str(&format!("; {dead} script(s) name a missing interpreter"));
+                }
+                if foreign > 0 {
+                    st.push_str(&format!(
+                        "; {foreign} script(s) run another env's interpreter"
+                    ));
+                }
+                st
             },
         })
         .collect();
     let mut table = Table::new(rows);
     table.with(Style::sharp());
+    if let Some(w) = width() {
+        // Cells wrap (paths at `/`) so that the table fits the terminal.
+        table.with(
+            tabled::settings::Width::wrap(w)
+                .keep_words(true)
+                .priority(tabled::settings::peaker::PriorityMax::new(true)),
+        );
+    }
     writeln!(out, "{table}")?;
+    writeln!(
+        out,
+        "{}",
+        paint(
+            wrapped(
+                "",
+                "  ",
+                "status: `starts` = its executable and standard library are in place (not a verdict on its packages: `envdoctor check --python PREFIX` judges those); version `?` = no version file could be read"
+            ),
+            S::new().dimmed()
+        )
+    )?;
     conda_envs(out, snap)?;
     if verbose {
+        writeln!(
+            out,
+            "\n{}",
+            paint(
+                "sys.path, in order (`?` = the directory does not exist; Python keeps it on sys.path all the same)",
+                S::new().dimmed()
+            )
+        )?;
         for it in &snap.interpreters {
             writeln!(out, "\n{}", paint(env_line(it), S::new().bold()))?;
             for a in &it.aliases {
                 writeln!(out, "  {} {a}", paint("also:", S::new().dimmed()))?;
             }
             for e in &it.sys_path {
+                // `?`: on sys.path but absent (site.py keeps such entries).
                 let mark = if e.exists { " " } else { "?" };
                 writeln!(
                     out,
@@ -230,7 +390,11 @@ pub fn scan(out: &mut impl Write, snap: &Snapshot, verbose: bool) -> io::Result<
     if !snap.notes.is_empty() {
         writeln!(out, "\n{}", paint("Notes", S::new().bold()))?;
         for n in &snap.notes {
-            writeln!(out, "  {}: {}", n.path, n.message)?;
+            writeln!(
+                out,
+                "{}",
+                wrapped("  ", "    ", &format!("{}: {}", n.path, n.message))
+            )?;
         }
     }
     writeln!(
@@ -274,10 +438,12 @@ fn caches(out: &mut impl Write, snap: &Snapshot, verbose: bool) -> io::Result<()
         }
         writeln!(
             out,
-            "  {:<7} {}  {}",
-            c.tool,
-            c.path,
-            paint(format!("({}; {state})", c.source), S::new().dimmed())
+            "{}",
+            wrapped(
+                &format!("  {:<7} ", c.tool),
+                "          ",
+                &format!("{} ({}; {state})", c.path, c.source)
+            )
         )?;
     }
     if verbose && !snap.config.settings.is_empty() {
@@ -290,11 +456,12 @@ fn caches(out: &mut impl Write, snap: &Snapshot, verbose: bool) -> io::Result<()
                 .unwrap_or_default();
             writeln!(
                 out,
-                "  {:<7} {section}{} = {}  {}",
-                s.tool,
-                s.key,
-                s.value,
-                paint(format!("({})", s.source), S::new().dimmed())
+                "{}",
+                wrapped(
+                    &format!("  {:<7} ", s.tool),
+                    "          ",
+                    &format!("{section}{} = {} ({})", s.key, s.value, s.source)
+                )
             )?;
         }
     }
@@ -370,8 +537,25 @@ pub fn rules(out: &mut impl Write, catalog: &Catalog) -> io::Result<()> {
             summary: r.summary.clone(),
         })
         .collect();
+    let widest = |f: fn(&RuleRow) -> usize| rows.iter().map(f).max().unwrap_or(0);
+    // Levels wrap after a comma past 14 columns ("warning, error," / "info").
+    let levels = widest(|r| r.severity.len()).clamp(8, 14);
+    let fixed = widest(|r| r.code.len()).max(4) + widest(|r| r.name.len()).max(4) + levels;
     let mut table = Table::new(rows);
     table.with(Style::sharp());
+    if let Some(w) = width() {
+        // Code, name and levels keep their width; the summary wraps at
+        // blanks into what is left (5 borders, 2 blanks per column).
+        let left = w.saturating_sub(fixed + 5 + 8).max(16);
+        table.with(
+            tabled::settings::Modify::new(tabled::settings::object::Columns::new(3..4))
+                .with(tabled::settings::Width::wrap(left).keep_words(true)),
+        );
+        table.with(
+            tabled::settings::Modify::new(tabled::settings::object::Columns::new(2..3))
+                .with(tabled::settings::Width::wrap(levels).keep_words(true)),
+        );
+    }
     writeln!(out, "{table}")
 }
 
