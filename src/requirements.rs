@@ -43,6 +43,22 @@ pub fn parse(s: &str) -> Result<Requirement, String> {
             _ => {}
         }
     }
+    // PEP 508 is ASCII outside quoted marker values; pep508_rs 0.9 slices
+    // inside a multibyte character after `[` (found by the `requirements`
+    // fuzz target), so such input is refused before it.
+    let mut quote: Option<char> = None;
+    for c in s.chars() {
+        match (quote, c) {
+            (None, '\'' | '"') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            (None, c) if !c.is_ascii() => {
+                return Err(format!(
+                    "the character {c:?} outside a quoted marker value (PEP 508 allows only ASCII there)"
+                ))
+            }
+            _ => {}
+        }
+    }
     // pep508_rs 0.9 panics on a name that ends in `-`, `.` or `_` followed
     // by something it then rejects ("`PackageName` validation should match
     // PEP 508 parsing"): such a name is invalid anyway (PEP 508's name

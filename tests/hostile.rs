@@ -641,3 +641,27 @@ fn as_an_unprivileged_uid_too() {
         );
     }
 }
+
+/// Found by the `requirements` fuzz target: pep508_rs slices inside a
+/// multibyte character after `[`. Refused before the parser, never a panic
+/// (under libFuzzer a caught panic still aborts, so it must not happen).
+#[test]
+fn a_multibyte_character_in_extras_is_refused_not_a_panic() {
+    let sb = Sandbox::new();
+    let (v, site) = venv(&sb, "v");
+    dist(
+        &site,
+        "mb-1.0.dist-info",
+        "Metadata-Version: 2.1\nName: mb\nVersion: 1.0\nRequires-Dist: x[\u{d6}\n",
+    );
+    let req = sb.path("req.txt");
+    std::fs::write(&req, "pk/g @ git+ht&ps://t@github.com/o/r.g\nx[\u{d6}\n").unwrap();
+    let out = bounded(
+        &sb,
+        &["check", "--python", s(&v), "--requirements", s(&req)],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", all_text(&out));
+    assert!(!all_text(&out).contains("panicked"), "{}", all_text(&out));
+    let f = sb.findings(&["--python", s(&v)], "broken-distribution-metadata");
+    assert_eq!(f.len(), 1, "{f:#?}");
+}
