@@ -193,6 +193,24 @@ impl Fs {
         Ok((f, meta.len()))
     }
 
+    /// A regular file opened for reading (a zip archive that is read in
+    /// bounded parts), within the run's read budget for its whole size.
+    pub fn open_read(&self, p: &Path) -> io::Result<File> {
+        let (f, len) = self.open_regular(p)?;
+        if READ_LEFT
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                left.checked_sub(len.min(BIG_READ))
+            })
+            .is_err()
+        {
+            return Err(io::Error::other(format!(
+                "skipped: envdoctor's read budget for one run ({} MiB) is spent",
+                READ_BUDGET >> 20
+            )));
+        }
+        Ok(f)
+    }
+
     /// Up to `max` bytes from the start of a regular file.
     pub fn read_head(&self, p: &Path, max: u64) -> io::Result<Vec<u8>> {
         let (f, _) = self.open_regular(p)?;

@@ -412,3 +412,65 @@ fn an_unreadable_site_dir_is_not_empty() {
     assert!(rules.contains(&"site-packages-unreadable"), "{doc:#}");
     assert!(!rules.contains(&"missing-dependency"), "{doc:#}");
 }
+
+/// A zipped egg on sys.path (named by easy-install.pth): Python imports it
+/// and importlib.metadata reports it; so does envdoctor, from its EGG-INFO.
+#[test]
+fn a_zipped_egg_counts() {
+    let sb = Sandbox::new();
+    let s = scenario(
+        "egg",
+        vec![Wheel::new("app", "1.0").requires("bar>=1").requires("qux")],
+    );
+    let venv = build(&sb, &s);
+    let site = venv.join("lib/python3.12/site-packages");
+    let egg = site.join("bar-1.0-py3.12.egg");
+    {
+        use std::io::Write;
+        let f = std::fs::File::create(&egg).unwrap();
+        let mut z = zip::ZipWriter::new(f);
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        for (p, c) in [
+            (
+                "EGG-INFO/PKG-INFO",
+                "Metadata-Version: 1.1\nName: bar\nVersion: 1.0\n",
+            ),
+            ("EGG-INFO/requires.txt", "baz\n"),
+            ("EGG-INFO/top_level.txt", "bar\n"),
+            ("bar/__init__.py", "X = 1\n"),
+        ] {
+            z.start_file(p, opts).unwrap();
+            z.write_all(c.as_bytes()).unwrap();
+        }
+        z.finish().unwrap();
+    }
+    std::fs::write(site.join("easy-install.pth"), "./bar-1.0-py3.12.egg\n").unwrap();
+    // Python imports it.
+    let out = Command::new(venv.join("bin/python"))
+        .args([
+            "-c",
+            "import bar, importlib.metadata as m; print(bar.X, m.version('bar'))",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "1 1.0",
+        "{out:?}"
+    );
+    let (ours, doc) = envdoctor_check(&sb, &venv);
+    // bar is installed (in the egg); its own requirement baz is not; qux
+    // is missing for app.
+    assert!(!ours.iter().any(|p| p.1 == "bar"), "{doc:#}");
+    assert!(
+        ours.contains(&("bar".into(), "baz".into(), "missing")),
+        "{doc:#}"
+    );
+    assert!(
+        ours.contains(&("app".into(), "qux".into(), "missing")),
+        "{doc:#}"
+    );
+    let out = sb.run(&["why", "bar", "--python", venv.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("bar-1.0-py3.12.egg"));
+}

@@ -112,7 +112,12 @@ pub fn read_site_dir(ctx: &Ctx, dir: &Path, installer: bool) -> SiteDir {
         ..Default::default()
     };
     if !ctx.fs.is_dir(dir) {
-        // A zipped egg or a file on PYTHONPATH: zipimport territory, not a site dir.
+        // A zipped egg on sys.path (easy-install.pth names them): Python
+        // imports from it through zipimport, and importlib.metadata reads
+        // its EGG-INFO; so does envdoctor, with bounded reads.
+        if ctx.fs.is_file(dir) && dir.extension().is_some_and(|e| e == "egg") {
+            read_zipped_egg(ctx, dir, &mut out);
+        }
         return out;
     }
     // Held open: the metadata dirs inside are opened relative to it.
@@ -599,6 +604,85 @@ fn read_metadata(files: &Files, fname: &str, d: &mut Distribution) {
             }
         }
     }
+    parse_metadata(&bytes, fname, d);
+}
+
+/// Entries a zipped egg may hold before it is called hostile.
+const MAX_EGG_ENTRIES: usize = 50_000;
+
+fn read_zipped_egg(ctx: &Ctx, egg: &Path, out: &mut SiteDir) {
+    let mut d = Distribution {
+        path: display(egg),
+        format: DistFormat::Egg,
+        ..Default::default()
+    };
+    let file_name = egg
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let (dir_name, dir_version) = name_version_from_file_name(&file_name);
+    let opened = ctx.fs.open_read(egg).and_then(|f| {
+        crate::quiet_panics(|| zip::ZipArchive::new(f))
+            .map_err(|_| std::io::Error::other("the zip reader failed on it"))?
+            .map_err(std::io::Error::other)
+    });
+    let mut z = match opened {
+        Ok(z) if z.len() <= MAX_EGG_ENTRIES => z,
+        Ok(z) => {
+            d.problems
+                .push(format!("a zipped egg of {} entries; not read", z.len()));
+            out.distributions.push(d);
+            return;
+        }
+        Err(e) => {
+            out.error = Some(format!("cannot read this zipped egg: {e}"));
+            ctx.note(egg, format!("cannot read this zipped egg: {e}"));
+            return;
+        }
+    };
+    let mut member = |name: &str, max: u64| -> Option<Vec<u8>> {
+        use std::io::Read;
+        let f = z.by_name(name).ok()?;
+        let mut buf = Vec::new();
+        f.take(max).read_to_end(&mut buf).ok()?;
+        Some(buf)
+    };
+    match member("EGG-INFO/PKG-INFO", MAX_METADATA) {
+        Some(b) => {
+            d.metadata_file = Some(format!("{}/EGG-INFO/PKG-INFO", display(egg)));
+            parse_metadata(&b, "PKG-INFO", &mut d);
+        }
+        None => d
+            .problems
+            .push("no EGG-INFO/PKG-INFO in the zipped egg".into()),
+    }
+    if let Some(b) = member("EGG-INFO/requires.txt", MAX_SMALL) {
+        d.requires_dist
+            .extend(requires_txt(&String::from_utf8_lossy(&b)));
+    }
+    d.top_level = top_level_txt(
+        member("EGG-INFO/top_level.txt", MAX_SMALL)
+            .map(|b| String::from_utf8_lossy(&b).into_owned()),
+    );
+    if d.name.is_none() {
+        d.name = dir_name;
+    }
+    if d.version.is_none() {
+        d.version = dir_version;
+    }
+    d.normalized = d.name.as_deref().map(normalize);
+    for t in &d.top_level {
+        out.modules.push(Module {
+            name: t.clone(),
+            kind: ModuleKind::Package,
+            file: file_name.clone(),
+        });
+    }
+    out.distributions.push(d);
+}
+
+/// The headers of core metadata (METADATA, PKG-INFO) into `d`.
+fn parse_metadata(bytes: &[u8], fname: &str, d: &mut Distribution) {
     if bytes.is_empty() {
         d.problems.push(format!("{fname} is empty"));
         return;
