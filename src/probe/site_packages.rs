@@ -692,7 +692,7 @@ fn parse_metadata(bytes: &[u8], fname: &str, d: &mut Distribution) {
             .push(format!("{fname} is binary data, not core metadata"));
         return;
     }
-    let head_len = memchr::memmem::find(&bytes, b"\n\n")
+    let head_len = memchr::memmem::find(bytes, b"\n\n")
         .map(|i| i + 2)
         .unwrap_or(bytes.len());
     let text = String::from_utf8_lossy(&bytes[..head_len]);
