@@ -210,6 +210,14 @@ fn agrees_with_pip_check_where_pip_is_right() {
             ],
         ),
     ];
+    // platform_release / platform_version: the running kernel's (they
+    // were evaluated as empty strings before).
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+    let marker = format!("kernel-dep ; platform_release == \"{}\"", release.trim());
+    all.push(scenario(
+        "kernel-markers",
+        vec![Wheel::new("pkga", "1.0").requires(&marker)],
+    ));
     // pip 23 does not follow extras (pypa/pip#4086): envdoctor does, one
     // step and transitively.
     let mut extras = scenario(
@@ -236,6 +244,10 @@ fn agrees_with_pip_check_where_pip_is_right() {
     for s in &all {
         let venv = build(&sb, s);
         agree(&sb, s, &venv);
+        if s.name == "kernel-markers" {
+            // Not trivially empty on both sides: the marker is true here.
+            assert!(!pip_check(&venv).is_empty(), "pip saw no kernel-dep");
+        }
     }
 }
 
