@@ -41,14 +41,7 @@ fn not_applicable(
     run: &Run,
     it: &crate::snapshot::Interpreter,
 ) -> Option<&'static str> {
-    const CONDA: &[&str] = &[
-        "pip-conda-mixed",
-        "pip-overrides-conda",
-        "conda-after-pip",
-        "conda-env-missing-pip",
-        "user-site-leaks-into-conda",
-        "conda-files-missing",
-    ];
+    use crate::rules::checks::CONDA_ENV_KINDS as CONDA;
     match r.check.as_str() {
         "requirements-drift" if run.settings.requirements.is_empty() => {
             Some("no requirements were given (--requirements)")

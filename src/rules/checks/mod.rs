@@ -24,6 +24,17 @@ pub enum Kind {
     Environment(EnvironmentFn),
 }
 
+/// The per-environment kinds that judge conda environments only (JUnit
+/// marks them skipped elsewhere).
+pub const CONDA_ENV_KINDS: &[&str] = &[
+    "pip-conda-mixed",
+    "pip-overrides-conda",
+    "conda-after-pip",
+    "conda-env-missing-pip",
+    "user-site-leaks-into-conda",
+    "conda-files-missing",
+];
+
 /// Every check kind, by the name rule files use in `check = "..."`.
 pub static KINDS: &[(&str, Kind)] = &[
     ("pip-conda-mixed", Kind::Environment(conda::pip_conda_mixed)),
