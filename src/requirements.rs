@@ -74,9 +74,10 @@ pub fn parse(s: &str) -> Result<Requirement, String> {
             &s.trim_start()[..name_end]
         ));
     }
-    crate::quiet_panics(|| Requirement::from_str(s))
+    // Its error's Display slices the input too (found by the `pyproject`
+    // fuzz target): formatted inside the guard as well.
+    crate::quiet_panics(|| Requirement::from_str(s).map_err(|e| e.to_string()))
         .map_err(|_| "the requirement parser failed on it".to_string())?
-        .map_err(|e| e.to_string())
 }
 
 /// A line of a file, as an error message may quote it: credentials hidden,

@@ -664,4 +664,24 @@ fn a_multibyte_character_in_extras_is_refused_not_a_panic() {
     assert!(!all_text(&out).contains("panicked"), "{}", all_text(&out));
     let f = sb.findings(&["--python", s(&v)], "broken-distribution-metadata");
     assert_eq!(f.len(), 1, "{f:#?}");
+    // Found by the `pyproject` target: pep508_rs's error message slices
+    // inside a character too. Refused or reported, never an internal error.
+    for dep in [
+        "b[cdyname \u{d4}= 'p\u{c4}six'",
+        "b[c] ; platform_version == '\u{e9}' and (",
+    ] {
+        let pp = sb.path("pyproject.toml");
+        std::fs::write(
+            &pp,
+            format!("[project]\nname = \"p\"\ndependencies = [{dep:?}]\n"),
+        )
+        .unwrap();
+        let out = bounded(&sb, &["check", "--python", s(&v), "--requirements", s(&pp)]);
+        assert_eq!(out.status.code(), Some(2), "{dep}: {}", all_text(&out));
+        assert!(
+            !all_text(&out).contains("internal error"),
+            "{dep}: {}",
+            all_text(&out)
+        );
+    }
 }
