@@ -211,6 +211,12 @@ pub struct Interpreter {
     /// sys.path as site.py would build it, script directory excluded.
     #[serde(default)]
     pub sys_path: Vec<SysPathEntry>,
+    /// With `--exec`: sys.path as the interpreter reported it (with the
+    /// static `PYTHONPATH` entries in front, since it runs with `-E`). The
+    /// package rules follow it when present; `sys_path` stays the static
+    /// reading, which exec-mismatch compares.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runtime_sys_path: Vec<SysPathEntry>,
     /// Files that run at startup and may change sys.path (never executed here).
     #[serde(default)]
     pub startup_hooks: Vec<String>,
@@ -298,6 +304,8 @@ pub enum Origin {
     Site,
     /// A directory line of a `.pth` file.
     Pth,
+    /// Added at startup by code envdoctor did not read (seen with `--exec`).
+    Runtime,
 }
 
 impl Origin {
@@ -309,6 +317,7 @@ impl Origin {
             Origin::UserSite => "the user site",
             Origin::Site => "site-packages",
             Origin::Pth => "a .pth file",
+            Origin::Runtime => "added at startup (seen with --exec)",
         }
     }
 }

@@ -486,3 +486,51 @@ fn a_zipped_egg_counts() {
     let out = sb.run(&["why", "bar", "--python", venv.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("bar-1.0-py3.12.egg"));
 }
+
+/// A directory added by code in a `.pth` file that is no literal form:
+/// statically unknowable, so the static check calls the dependency
+/// missing; with `--exec` the dependency rules follow the sys.path the
+/// interpreter reported, and agree with pip.
+#[test]
+fn with_exec_the_dependency_rules_follow_the_real_sys_path() {
+    let sb = Sandbox::new();
+    let s = scenario(
+        "exec-path",
+        vec![Wheel::new("app", "1.0").requires("hidden>=1")],
+    );
+    let venv = build(&sb, &s);
+    let extra = sb.path("computed-dir");
+    let w = Wheel::new("hidden", "1.0")
+        .package("hidden")
+        .build(&sb.path("h-wheels"));
+    pip_install(
+        &venv.join("bin/python"),
+        &["--target", extra.to_str().unwrap(), w.to_str().unwrap()],
+    );
+    std::fs::write(
+        venv.join("lib/python3.12/site-packages/computed.pth"),
+        format!(
+            "import sys; d = {:?}; sys.path.append(d)\n",
+            extra.display().to_string()
+        ),
+    )
+    .unwrap();
+    assert!(pip_check(&venv).is_empty());
+    let v = venv.to_str().unwrap();
+    let missing = |args: &[&str]| {
+        sb.findings(args, "missing-dependency")
+            .iter()
+            .any(|f| f["message"].as_str().unwrap().contains("requires hidden"))
+    };
+    assert!(missing(&["--python", v]), "static: unknowable, so missing");
+    assert!(
+        !missing(&["--python", v, "--exec"]),
+        "--exec: the real sys.path holds it"
+    );
+    // The difference itself is reported, once.
+    assert_eq!(
+        sb.findings(&["--python", v, "--exec"], "exec-mismatch")
+            .len(),
+        1
+    );
+}

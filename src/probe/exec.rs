@@ -129,3 +129,38 @@ pub fn run_one(ctx: &Ctx, exe: &str, has_p: bool) -> ExecResult {
         Err(e) => failed(format!("unreadable answer from `{exe}`: {e}")),
     }
 }
+
+/// sys.path as `it` reported it, as entries the package rules can follow:
+/// the static `PYTHONPATH` entries first (it ran with `-E`), then what it
+/// printed, each with its static origin where the static reading knew it.
+pub fn runtime_sys_path(ctx: &Ctx, it: &Interpreter) -> Vec<crate::snapshot::SysPathEntry> {
+    use crate::snapshot::{Origin, SysPathEntry};
+    let Some(exec) = it.exec.as_ref().filter(|e| e.error.is_none()) else {
+        return Vec::new();
+    };
+    let mut out: Vec<SysPathEntry> = it
+        .sys_path
+        .iter()
+        .filter(|e| e.origin == Origin::Pythonpath)
+        .cloned()
+        .collect();
+    for p in &exec.sys_path {
+        if p.is_empty() || out.iter().any(|e| &e.path == p) {
+            continue;
+        }
+        let e = it
+            .sys_path
+            .iter()
+            .find(|e| &e.path == p)
+            .cloned()
+            .unwrap_or_else(|| SysPathEntry {
+                path: p.clone(),
+                origin: Origin::Runtime,
+                pth: None,
+                exists: ctx.fs.exists(std::path::Path::new(p)),
+                import_line: false,
+            });
+        out.push(e);
+    }
+    out
+}

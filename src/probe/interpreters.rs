@@ -508,6 +508,7 @@ fn inspect(ctx: &Ctx, ident: Identity, found: Vec<(PathBuf, Source)>) -> Interpr
         sources,
         pyvenv_cfg: None,
         sys_path: Vec::new(),
+        runtime_sys_path: Vec::new(),
         startup_hooks: Vec::new(),
         foreign_scripts: Vec::new(),
         error: ident.error.clone(),

@@ -260,6 +260,9 @@ pub fn scan(opts: &Options) -> Result<Snapshot, crate::Error> {
     let commands = commands::link(&ctx, commands, &mut interpreters);
     if ctx.exec {
         exec::run_all(&ctx, &mut interpreters);
+        for it in &mut interpreters {
+            it.runtime_sys_path = exec::runtime_sys_path(&ctx, it);
+        }
     }
     let config = config::probe(&ctx, &interpreters);
     let judge = disk::Judge::new(&ctx);

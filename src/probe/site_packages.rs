@@ -54,7 +54,7 @@ pub fn probe(
     let mut markers = BTreeSet::new();
     for it in targets.iter().filter_map(|&i| interpreters.get(i)) {
         let mut marked = false;
-        for e in &it.sys_path {
+        for e in it.sys_path.iter().chain(&it.runtime_sys_path) {
             if e.origin == Origin::Stdlib {
                 // The stdlib dir proper (`lib/python3.11`), not the zip or lib-dynload.
                 let p = Path::new(&e.path);

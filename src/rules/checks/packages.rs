@@ -29,7 +29,13 @@ pub fn layers<'a>(snap: &'a Snapshot, it: &'a Interpreter) -> Vec<Layer<'a>> {
         .iter()
         .map(|d| (d.path.as_str(), d))
         .collect();
-    it.sys_path
+    // With `--exec`, what the interpreter really had on sys.path.
+    let entries = if it.runtime_sys_path.is_empty() {
+        &it.sys_path
+    } else {
+        &it.runtime_sys_path
+    };
+    entries
         .iter()
         .filter(|e| e.origin != Origin::Stdlib)
         .filter_map(|e| {
@@ -118,6 +124,10 @@ pub fn reach(snap: &Snapshot, it: &Interpreter, e: &SysPathEntry) -> Reach {
             e.pth.as_deref().unwrap_or("a .pth file")
         )),
         Origin::Stdlib => Reach::Foreign(format!("`{}` is the standard library", e.path)),
+        Origin::Runtime => Reach::Foreign(format!(
+            "`{}` is put on sys.path at startup by code envdoctor did not run (seen with --exec)",
+            e.path
+        )),
     }
 }
 
@@ -476,6 +486,10 @@ pub fn why_first(it: &Interpreter, w: &SysPathEntry, l: &SysPathEntry) -> String
             w.path
         ),
         Origin::VenvSite => "a venv's own site-packages comes first".into(),
+        Origin::Runtime => format!(
+            "code that runs at startup put `{}` on sys.path before `{}` (seen with --exec)",
+            w.path, l.path
+        ),
         Origin::Site | Origin::Stdlib => format!(
             "`{}` comes before `{}` in this interpreter's site directories",
             w.path, l.path
