@@ -43,36 +43,49 @@ pub fn parse(s: &str) -> Result<Requirement, String> {
             _ => {}
         }
     }
-    // PEP 508 is ASCII outside quoted marker values; pep508_rs 0.9 slices
-    // inside a multibyte character after `[` (found by the `requirements`
-    // fuzz target), so such input is refused before it.
-    let mut quote: Option<char> = None;
-    for c in s.chars() {
-        match (quote, c) {
-            (None, '\'' | '"') => quote = Some(c),
-            (Some(q), c) if c == q => quote = None,
-            (None, c) if !c.is_ascii() => {
-                return Err(format!(
-                    "the character {c:?} outside a quoted marker value (PEP 508 allows only ASCII there)"
-                ))
-            }
-            _ => {}
-        }
+    // PEP 508 requirements are printable ASCII in practice (names, versions
+    // and URLs must be; marker values are names of platforms). pep508_rs
+    // 0.9 slices inside multibyte characters, parsing after `[` and
+    // formatting its own errors (found by the `requirements` and `pyproject`
+    // fuzz targets), so anything else is refused before it.
+    if let Some(c) = s
+        .chars()
+        .find(|c| !(c.is_ascii_graphic() || *c == ' ' || *c == '\t'))
+    {
+        return Err(format!(
+            "the character {c:?}: a requirement is printable ASCII (PEP 508)"
+        ));
     }
     // pep508_rs 0.9 panics on a name that ends in `-`, `.` or `_` followed
     // by something it then rejects ("`PackageName` validation should match
     // PEP 508 parsing"): such a name is invalid anyway (PEP 508's name
     // grammar ends in a letter or digit), so it is refused here, and any
     // other panic in the parser is an error too, never an abort.
-    let name_end = s
-        .trim_start()
-        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
-        .unwrap_or(s.trim_start().len());
-    if s.trim_start()[..name_end].ends_with(['-', '_', '.']) {
-        return Err(format!(
-            "the name `{}` does not end in a letter or digit",
-            &s.trim_start()[..name_end]
-        ));
+    // The same for extras (`b[c_]`, found by the `pyproject` fuzz target):
+    // every name before the marker and any URL, each a run of name
+    // characters, must end in a letter or digit (a `*` may follow a
+    // version's `1.`).
+    let head = s.split(';').next().unwrap_or(s);
+    let head = head.split(" @ ").next().unwrap_or(head);
+    let b = head.as_bytes();
+    let is_name = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.');
+    let mut i = 0;
+    while i < b.len() {
+        if !is_name(b[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && is_name(b[i]) {
+            i += 1;
+        }
+        let token = &head[start..i];
+        let starts_like_name = b[start].is_ascii_alphabetic();
+        if starts_like_name && token.ends_with(['-', '_', '.']) && b.get(i) != Some(&b'*') {
+            return Err(format!(
+                "the name `{token}` does not end in a letter or digit"
+            ));
+        }
     }
     // Its error's Display slices the input too (found by the `pyproject`
     // fuzz target): formatted inside the guard as well.
