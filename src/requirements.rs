@@ -63,8 +63,8 @@ pub fn parse(s: &str) -> Result<Requirement, String> {
     // other panic in the parser is an error too, never an abort.
     // The same for extras (`b[c_]`, found by the `pyproject` fuzz target):
     // every name before the marker and any URL, each a run of name
-    // characters, must end in a letter or digit (a `*` may follow a
-    // version's `1.`).
+    // characters starting with a letter, must end in a letter or digit
+    // (versions start with a digit and are left to the parser).
     let head = s.split(';').next().unwrap_or(s);
     let head = head.split(" @ ").next().unwrap_or(head);
     let b = head.as_bytes();
@@ -81,7 +81,7 @@ pub fn parse(s: &str) -> Result<Requirement, String> {
         }
         let token = &head[start..i];
         let starts_like_name = b[start].is_ascii_alphabetic();
-        if starts_like_name && token.ends_with(['-', '_', '.']) && b.get(i) != Some(&b'*') {
+        if starts_like_name && token.ends_with(['-', '_', '.']) {
             return Err(format!(
                 "the name `{token}` does not end in a letter or digit"
             ));
