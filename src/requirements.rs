@@ -80,7 +80,9 @@ pub fn parse(s: &str) -> Result<Requirement, String> {
             i += 1;
         }
         let token = &head[start..i];
-        let starts_like_name = b[start].is_ascii_alphabetic();
+        // The project name may start with a digit (`1password`); extras
+        // and marker names start with a letter; versions with a digit.
+        let starts_like_name = start_of_name(head, start) || b[start].is_ascii_alphabetic();
         if starts_like_name && token.ends_with(['-', '_', '.']) {
             return Err(format!(
                 "the name `{token}` does not end in a letter or digit"
@@ -91,6 +93,11 @@ pub fn parse(s: &str) -> Result<Requirement, String> {
     // fuzz target): formatted inside the guard as well.
     crate::quiet_panics(|| Requirement::from_str(s).map_err(|e| e.to_string()))
         .map_err(|_| "the requirement parser failed on it".to_string())?
+}
+
+/// Whether the token at `start` is the project name: the first one.
+fn start_of_name(head: &str, start: usize) -> bool {
+    head[..start].trim().is_empty()
 }
 
 /// A line of a file, as an error message may quote it: credentials hidden,
