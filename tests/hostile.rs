@@ -669,6 +669,11 @@ fn a_multibyte_character_in_extras_is_refused_not_a_panic() {
     for dep in [
         "b[cdyname \u{d4}= 'p\u{c4}six'",
         "b[c] ; platform_version == '\u{e9}' and (",
+        // More shapes the fuzz targets found pep508_rs panicking on.
+        "b[c_ ; os_name == 'posix'",
+        "p2.* ; kg n@u",
+        "1uT_=mpy>TTTTTe== 'po'",
+        "6.%un4[bu",
     ] {
         let pp = sb.path("pyproject.toml");
         std::fs::write(
