@@ -239,8 +239,12 @@ fn render_check(out: &mut impl Write, a: &CheckArgs, run: &render::Run) -> Resul
     match a.format {
         CheckFormat::Json => render::json::check(out, run)?,
         CheckFormat::Text => {
-            let (snap, findings) = (render::cleaned(snap), render::cleaned(&findings.to_vec()));
-            render::text::check(out, &snap, selection, &findings, summary)?;
+            // Only what the text shows of the machine is escaped: the
+            // findings, and (in the renderer) the targets' names. Cleaning
+            // the whole snapshot through serde cost a copy of every
+            // distribution on each text check.
+            let findings = render::cleaned(&findings.to_vec());
+            render::text::check(out, snap, selection, &findings, summary)?;
             // In a project whose `.venv` is not active, what was checked is
             // the PATH python; say so, and how to check the venv instead.
             if a.python.is_none() && !a.all {
@@ -251,7 +255,8 @@ fn render_check(out: &mut impl Write, a: &CheckArgs, run: &render::Run) -> Resul
                         writeln!(
                             out,
                             "Not checked: the project venv `{}` (not active); `envdoctor check --python {}` checks it",
-                            it.prefix, it.prefix
+                            render::clean(&it.prefix),
+                            render::clean(&crate::shell::quote(&it.prefix))
                         )?;
                     }
                 }

@@ -116,8 +116,8 @@ fn finding(out: &mut impl Write, f: &Finding, indent: &str, in_section: bool) ->
 fn env_line(it: &Interpreter) -> String {
     format!(
         "{} (Python {}, {})",
-        it.prefix,
-        it.version.as_deref().unwrap_or("?"),
+        super::clean(&it.prefix),
+        super::clean(it.version.as_deref().unwrap_or("?")),
         it.kind.as_str()
     )
 }
@@ -140,7 +140,7 @@ pub fn check(
                 out,
                 "{}",
                 paint(
-                    format!("Nothing checked: {} cannot be read", u.what),
+                    format!("Nothing checked: {} cannot be read", super::clean(&u.what)),
                     S::new().bold()
                 )
             )?,
