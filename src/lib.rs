@@ -7,6 +7,7 @@ pub mod config;
 pub mod fs;
 pub mod fuzz;
 pub mod knowledge;
+pub mod markers;
 pub mod probe;
 pub mod redact;
 pub mod render;

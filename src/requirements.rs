@@ -21,9 +21,48 @@ pub const MAX_REQUIREMENT: usize = 16 * 1024;
 /// the stack (and abort) instead of failing.
 pub const MAX_NESTING: usize = 32;
 
+/// A parsed requirement, with its marker kept for packaging's evaluation
+/// when pep508_rs would judge it differently ([`crate::markers`]).
+#[derive(Debug, Clone)]
+pub struct Req {
+    pub requirement: Requirement,
+    marker: Option<crate::markers::PackagingMarker>,
+}
+
+impl std::ops::Deref for Req {
+    type Target = Requirement;
+    fn deref(&self) -> &Requirement {
+        &self.requirement
+    }
+}
+
+impl Req {
+    /// Whether the requirement applies to this environment with these
+    /// extras requested, as pip decides it.
+    pub fn applies(
+        &self,
+        env: &pep508_rs::MarkerEnvironment,
+        extras: &[pep508_rs::ExtraName],
+    ) -> bool {
+        match &self.marker {
+            Some(m) => m.evaluate(env, extras),
+            None => self.requirement.evaluate_markers(env, extras),
+        }
+    }
+}
+
 /// Parses one PEP 508 requirement, refusing input that is too long or
 /// nested too deep before the parser sees it.
-pub fn parse(s: &str) -> Result<Requirement, String> {
+pub fn parse(s: &str) -> Result<Req, String> {
+    let requirement = parse_pep508(s)?;
+    let marker = crate::markers::PackagingMarker::of(s);
+    Ok(Req {
+        requirement,
+        marker,
+    })
+}
+
+fn parse_pep508(s: &str) -> Result<Requirement, String> {
     if s.len() > MAX_REQUIREMENT {
         return Err(format!(
             "longer than {MAX_REQUIREMENT} bytes ({} bytes)",
@@ -118,7 +157,7 @@ pub struct Required {
     /// 1-based line where it is written (for pyproject.toml, from the TOML
     /// parser's span of the `dependencies` entry).
     pub line: usize,
-    pub requirement: Requirement,
+    pub requirement: Req,
 }
 
 impl Required {
@@ -364,7 +403,7 @@ mod tests {
         let names: Vec<String> = r.iter().map(|q| q.requirement.name.to_string()).collect();
         assert_eq!(names, ["six", "numpy", "tensorflow"]);
         assert_eq!(r[1].line, 4);
-        assert!(r[1].requirement.marker.contents().is_some());
+        assert!(r[1].requirement.requirement.marker.contents().is_some());
         assert_eq!(r[0].file, base.display().to_string());
     }
 

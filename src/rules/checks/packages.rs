@@ -5,6 +5,7 @@
 
 use super::environment::describe;
 use super::list_some;
+use crate::requirements::Req;
 use crate::rules::{CheckCtx, Fix, Hit, Severity};
 use crate::shell::{quote, Cmd};
 use crate::snapshot::{
@@ -1036,17 +1037,17 @@ pub fn dangling_editable(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
 
 struct Resolved<'a> {
     dist: &'a Distribution,
-    reqs: Vec<Arc<Requirement>>,
+    reqs: Vec<Arc<Req>>,
 }
 
 /// Requirement strings repeat across environments (the same packages in
 /// many venvs) and across the two dependency rules: parse each once.
-pub fn parse_requirement(s: &str) -> Option<Arc<Requirement>> {
+pub fn parse_requirement(s: &str) -> Option<Arc<Req>> {
     // Per thread: a global lock here was taken ~300,000 times per run and
     // kept two threads from scaling. Bounded, so hostile metadata with
     // endless distinct lines cannot grow it without end.
     thread_local! {
-        static CACHE: std::cell::RefCell<HashMap<String, Option<Arc<Requirement>>>> =
+        static CACHE: std::cell::RefCell<HashMap<String, Option<Arc<Req>>>> =
             Default::default();
     }
     if let Some(hit) = CACHE.with(|c| c.borrow().get(s).cloned()) {
@@ -1099,7 +1100,7 @@ fn requested_extras(
                 .cloned()
                 .unwrap_or_default();
             for q in &r.reqs {
-                if q.extras.is_empty() || !q.evaluate_markers(env, &own) {
+                if q.extras.is_empty() || !q.applies(env, &own) {
                     continue;
                 }
                 let e = out.entry(q.name.to_string()).or_default();
@@ -1162,7 +1163,7 @@ pub fn dependency_problems(ctx: &CheckCtx, it: &Interpreter, missing: bool) -> V
             version_of(r.dist)
         );
         for q in &r.reqs {
-            if !q.evaluate_markers(&env, own_extras) {
+            if !q.applies(&env, own_extras) {
                 continue;
             }
             let dep = q.name.to_string();

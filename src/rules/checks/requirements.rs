@@ -54,7 +54,7 @@ pub fn requirements_drift(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
         // Markers are judged for this interpreter; without its version they
         // cannot be, and the requirement is judged as if they held.
         if let Some(env) = &env {
-            if !q.evaluate_markers(env, &[]) {
+            if !q.applies(env, &[]) {
                 continue;
             }
         }
