@@ -109,8 +109,14 @@ fn parse_pep508(s: &str) -> Result<Requirement, String> {
     let b = head.as_bytes();
     let is_name = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.');
     let mut i = 0;
+    let mut in_extras = false;
     while i < b.len() {
         if !is_name(b[i]) {
+            match b[i] {
+                b'[' => in_extras = true,
+                b']' => in_extras = false,
+                _ => {}
+            }
             i += 1;
             continue;
         }
@@ -119,9 +125,11 @@ fn parse_pep508(s: &str) -> Result<Requirement, String> {
             i += 1;
         }
         let token = &head[start..i];
-        // The project name may start with a digit (`1password`); extras
-        // and marker names start with a letter; versions with a digit.
-        let starts_like_name = start_of_name(head, start) || b[start].is_ascii_alphabetic();
+        // The project name may start with a digit (`1password`), and so
+        // may an extra (`pkg[6x-]`, found by the `requirements` fuzz
+        // target); other names start with a letter; versions with a digit.
+        let starts_like_name =
+            in_extras || start_of_name(head, start) || b[start].is_ascii_alphabetic();
         if starts_like_name && token.ends_with(['-', '_', '.']) {
             return Err(format!(
                 "the name `{token}` does not end in a letter or digit"
@@ -377,6 +385,26 @@ fn requirements_txt(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every shape the fuzz targets found pep508_rs 0.9 panicking on is
+    /// refused before the parser sees it (the panic guard behind it is the
+    /// last line, not the first).
+    #[test]
+    fn parser_panic_shapes_are_refused_before_parsing() {
+        for s in [
+            "b[cdyname \u{d4}= 'p\u{c4}six'",
+            "b[c] ; platform_version == '\u{e9}' and (",
+            "b[c_ ; os_name == 'posix'",
+            "p2.* ; kg n@u",
+            "1uT_=mpy>TTTTTe== 'po'",
+            "6.%un4[bu",
+            "nu66[6666667_vhttU9-------------",
+            "x[\u{d6}",
+        ] {
+            let e = parse(s).unwrap_err();
+            assert_ne!(e, "the requirement parser failed on it", "{s:?}");
+        }
+    }
 
     #[test]
     fn pip_format_lines() {
