@@ -10,6 +10,115 @@ use std::sync::OnceLock;
 const TENSORFLOW: &str = include_str!("../rules/knowledge/tensorflow.toml");
 const WHEELS: &str = include_str!("../rules/knowledge/wheels.toml");
 const VERSION_FILES: &str = include_str!("../rules/knowledge/version-files.toml");
+const GPU: &str = include_str!("../rules/knowledge/gpu.toml");
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GpuTables {
+    pub tensorflow: Vec<TfCuda>,
+    pub and_cuda_from: String,
+    pub toolkit: Vec<ToolkitDriver>,
+    pub minor_compat: Vec<MinorCompat>,
+    pub torch_build: Vec<TorchBuild>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TfCuda {
+    pub series: Vec<String>,
+    pub cuda: String,
+    pub cudnn: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolkitDriver {
+    pub cuda: String,
+    pub driver: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MinorCompat {
+    pub major: String,
+    pub driver: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TorchBuild {
+    pub tag: String,
+    pub cuda: String,
+}
+
+pub fn gpu() -> &'static GpuTables {
+    static K: OnceLock<GpuTables> = OnceLock::new();
+    K.get_or_init(|| parse("gpu.toml", GPU))
+}
+
+/// An NVIDIA driver or CUDA version as numbers (`535.129.03` ->
+/// `[535, 129, 3]`); driver versions are no PEP 440 versions to compare
+/// with leading zeros kept, but compare as number lists.
+pub fn numbers(s: &str) -> Option<Vec<u64>> {
+    let v: Option<Vec<u64>> = s.trim().split('.').map(|p| p.parse().ok()).collect();
+    v.filter(|v| !v.is_empty() && v.len() <= 6)
+}
+
+impl GpuTables {
+    /// The CUDA and cuDNN a TensorFlow release series was built with.
+    pub fn tensorflow_cuda(&self, series: &str) -> Option<&TfCuda> {
+        self.tensorflow
+            .iter()
+            .find(|r| r.series.iter().any(|s| s == series))
+    }
+
+    /// The lowest driver that runs an application built with CUDA `cuda`
+    /// (`12.2`): the floor of its major (minor-version compatibility), or
+    /// for CUDA 10 the toolkit's own minimum. With the toolkit's own
+    /// minimum beside it, for the message.
+    pub fn driver_floor(&self, cuda: &str) -> Option<(String, Option<String>)> {
+        let n = numbers(cuda)?;
+        let major = n[0].to_string();
+        let minor = n.get(1).copied().unwrap_or(0);
+        let own = self
+            .toolkit
+            .iter()
+            .find(|t| {
+                numbers(&t.cuda)
+                    .is_some_and(|c| c[0] == n[0] && c.get(1).copied().unwrap_or(0) == minor)
+            })
+            .map(|t| t.driver.clone());
+        match self.minor_compat.iter().find(|m| m.major == major) {
+            Some(m) => Some((m.driver.clone(), own)),
+            None => own.map(|o| (o, None)),
+        }
+    }
+
+    /// The newest TensorFlow series whose CUDA runs on `driver`.
+    pub fn newest_tensorflow_for(&self, driver: &[u64]) -> Option<(&str, &TfCuda)> {
+        self.tensorflow
+            .iter()
+            .filter(|r| {
+                self.driver_floor(&r.cuda)
+                    .and_then(|(f, _)| numbers(&f))
+                    .is_some_and(|f| f.as_slice() <= driver)
+            })
+            .flat_map(|r| r.series.iter().map(move |s| (s.as_str(), r)))
+            .max_by_key(|(s, _)| version(s))
+    }
+
+    /// The newest PyTorch CUDA build whose CUDA runs on `driver`.
+    pub fn newest_torch_for(&self, driver: &[u64]) -> Option<&TorchBuild> {
+        self.torch_build
+            .iter()
+            .filter(|b| {
+                self.driver_floor(&b.cuda)
+                    .and_then(|(f, _)| numbers(&f))
+                    .is_some_and(|f| f.as_slice() <= driver)
+            })
+            .max_by_key(|b| version(&b.cuda))
+    }
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -230,6 +339,42 @@ mod tests {
         for f in version_files() {
             regex::Regex::new(&f.pattern).unwrap();
         }
+    }
+
+    #[test]
+    fn gpu_tables_answer() {
+        let g = gpu();
+        assert_eq!(g.tensorflow_cuda("2.15").unwrap().cuda, "12.2");
+        assert_eq!(g.tensorflow_cuda("2.7").unwrap().cudnn, "8.1");
+        // CUDA 12.x runs from the 12 floor; 12.2's own minimum is beside it.
+        assert_eq!(
+            g.driver_floor("12.2"),
+            Some(("525.60.13".into(), Some("535.54.03".into())))
+        );
+        assert_eq!(g.driver_floor("12.5.1").unwrap().0, "525.60.13");
+        // CUDA 10 has no minor-version compatibility.
+        assert_eq!(g.driver_floor("10.1"), Some(("418.39".into(), None)));
+        assert!(numbers("470.82.01").unwrap() < numbers("525.60.13").unwrap());
+        let (series, row) = g
+            .newest_tensorflow_for(&numbers("470.82.01").unwrap())
+            .unwrap();
+        assert_eq!((series, row.cuda.as_str()), ("2.14", "11.8"));
+        assert_eq!(
+            g.newest_torch_for(&numbers("470.82.01").unwrap())
+                .unwrap()
+                .tag,
+            "cu118"
+        );
+        assert_eq!(
+            g.newest_torch_for(&numbers("550.54.15").unwrap())
+                .unwrap()
+                .tag,
+            "cu128"
+        );
+        assert!(g
+            .newest_tensorflow_for(&numbers("400.1").unwrap())
+            .is_none());
+        assert_eq!(g.and_cuda_from, "2.14");
     }
 
     #[test]

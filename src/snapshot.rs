@@ -57,6 +57,9 @@ pub struct Snapshot {
     /// `environments.txt`.
     #[serde(default)]
     pub conda: CondaMachine,
+    /// NVIDIA driver, GPUs and system CUDA libraries.
+    #[serde(default, skip_serializing_if = "Gpu::is_empty")]
+    pub gpu: Gpu,
     /// What the probes could not read: never a finding on its own, but shown.
     #[serde(default)]
     pub notes: Vec<Note>,
@@ -369,6 +372,82 @@ pub struct SiteDir {
     /// NumPy's `version.py`), for comparing with their metadata.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub own_versions: Vec<OwnVersion>,
+    /// What the GPU frameworks here were built with (TensorFlow's
+    /// `build_info.py`, PyTorch's `torch/version.py`), read as data.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gpu_builds: Vec<GpuBuild>,
+    /// CUDA runtime, cuDNN and cuBLAS libraries shipped in this directory
+    /// (NVIDIA's wheels under `nvidia/*/lib`, PyTorch's `torch/lib`),
+    /// relative to it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cuda_libs: Vec<String>,
+}
+
+/// A GPU framework's own record of its build.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct GpuBuild {
+    /// `tensorflow` or `torch`.
+    pub framework: String,
+    /// The file read.
+    pub path: String,
+    /// The CUDA it was built with (`12.2`); None for a CPU or ROCm build.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cuda: Option<String>,
+    /// The cuDNN (TensorFlow records the major only: `8`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cudnn: Option<String>,
+    /// A ROCm (AMD) build.
+    #[serde(default)]
+    pub rocm: bool,
+    /// The version the file states (PyTorch: `2.2.1+cu121`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+/// The machine's NVIDIA GPU facts, read from files (Linux).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Gpu {
+    /// The kernel driver's version and the file that says it. None when no
+    /// file shows a driver: unknown, not missing (an image at rest holds
+    /// none; the NVIDIA container toolkit mounts it at start).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver: Option<GpuDriver>,
+    /// GPU models under `/proc/driver/nvidia/gpus`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<String>,
+    /// CUDA libraries in the directories the dynamic loader searches
+    /// (`LD_LIBRARY_PATH`, `/etc/ld.so.conf` and its includes, the default
+    /// directories), by full path.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub system_libs: Vec<String>,
+    /// System CUDA toolkits (`/usr/local/cuda*`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub toolkits: Vec<CudaToolkit>,
+}
+
+impl Gpu {
+    pub fn is_empty(&self) -> bool {
+        *self == Gpu::default()
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct GpuDriver {
+    /// `535.129.03`; None where a driver is present but says no version
+    /// (WSL2's `/usr/lib/wsl/lib/libcuda.so.1`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CudaToolkit {
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// From `cudnn_version.h` in its `include`, when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cudnn: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]

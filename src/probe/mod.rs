@@ -8,6 +8,7 @@ pub mod conda;
 pub mod config;
 pub mod disk;
 pub mod exec;
+pub mod gpu;
 pub mod host;
 pub mod interpreters;
 pub mod requested;
@@ -239,6 +240,7 @@ pub fn scan(opts: &Options) -> Result<Snapshot, crate::Error> {
         None => None,
     };
     let conda = conda::machine(&ctx);
+    let gpu = gpu::host(&ctx);
     let mut interpreters = interpreters::discover(
         &ctx,
         &commands,
@@ -304,6 +306,7 @@ pub fn scan(opts: &Options) -> Result<Snapshot, crate::Error> {
         site_dirs,
         externally_managed,
         conda,
+        gpu,
         notes,
     })
 }

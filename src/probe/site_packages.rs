@@ -198,6 +198,7 @@ pub fn read_site_dir(ctx: &Ctx, dir: &Path, installer: bool) -> SiteDir {
     }
     attach_editable_finders(ctx, dir, &mut out);
     out.own_versions = super::version_files::read(ctx, dir, &out.modules);
+    (out.gpu_builds, out.cuda_libs) = super::gpu::site(ctx, dir, &out.modules);
     out.shared_files = shared_files(&out.distributions, &files_of);
     out
 }

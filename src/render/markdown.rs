@@ -346,6 +346,78 @@ pub fn report(out: &mut impl Write, run: &Run, from_snapshot: Option<&str>) -> i
         d.push('\n');
     }
 
+    let builds: Vec<&crate::snapshot::GpuBuild> =
+        snap.site_dirs.iter().flat_map(|s| &s.gpu_builds).collect();
+    if !snap.gpu.is_empty() || !builds.is_empty() {
+        let g = &snap.gpu;
+        let _ = writeln!(d, "## GPU\n\n| | |\n|---|---|");
+        let driver = match &g.driver {
+            Some(x) => format!(
+                "{} ({})",
+                md_text(x.version.as_deref().unwrap_or("present, version unknown")),
+                code(&x.source)
+            ),
+            None => "no driver file found (unknown, not missing)".into(),
+        };
+        let _ = writeln!(d, "| NVIDIA driver | {} |", cell(&driver));
+        if !g.devices.is_empty() {
+            let _ = writeln!(d, "| GPUs | {} |", cell(&md_text(&g.devices.join(", "))));
+        }
+        for t in &g.toolkits {
+            let _ = writeln!(
+                d,
+                "| CUDA toolkit | {} {}{} |",
+                cell(&code(&t.path)),
+                cell(&md_text(t.version.as_deref().unwrap_or("?"))),
+                cell(
+                    &t.cudnn
+                        .as_deref()
+                        .map(|c| format!(", cuDNN {}", md_text(c)))
+                        .unwrap_or_default()
+                )
+            );
+        }
+        if !g.system_libs.is_empty() {
+            let shown: Vec<String> = g.system_libs.iter().take(12).map(|l| code(l)).collect();
+            let more = g.system_libs.len().saturating_sub(shown.len());
+            let _ = writeln!(
+                d,
+                "| CUDA libraries the loader finds | {}{} |",
+                cell(&shown.join(", ")),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            );
+        }
+        for b in builds {
+            let what = if b.rocm {
+                "ROCm build".to_string()
+            } else {
+                match &b.cuda {
+                    Some(c) => format!(
+                        "CUDA {}{}",
+                        md_text(c),
+                        b.cudnn
+                            .as_deref()
+                            .map(|n| format!(", cuDNN {}", md_text(n)))
+                            .unwrap_or_default()
+                    ),
+                    None => "CPU-only build".into(),
+                }
+            };
+            let _ = writeln!(
+                d,
+                "| {} | {} ({}) |",
+                cell(&md_text(&b.framework)),
+                cell(&what),
+                cell(&code(&b.path))
+            );
+        }
+        d.push('\n');
+    }
+
     if !snap.env.is_empty() {
         let _ = writeln!(
             d,

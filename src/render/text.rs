@@ -538,12 +538,18 @@ pub fn rules(out: &mut impl Write, catalog: &Catalog) -> io::Result<()> {
         })
         .collect();
     let widest = |f: fn(&RuleRow) -> usize| rows.iter().map(f).max().unwrap_or(0);
-    // Levels wrap after a comma past 14 columns ("warning, error," / "info").
-    let levels = widest(|r| r.severity.len()).clamp(8, 14);
-    let fixed = widest(|r| r.code.len()).max(4) + widest(|r| r.name.len()).max(4) + levels;
+    // Levels wrap after a comma past 14 columns ("warning, error," / "info"),
+    // or one level a line where the terminal is narrow.
+    let names = widest(|r| r.code.len()).max(4) + widest(|r| r.name.len()).max(4);
+    let levels_wide = widest(|r| r.severity.len()).clamp(8, 14);
     let mut table = Table::new(rows);
     table.with(Style::sharp());
     if let Some(w) = width() {
+        let mut levels = levels_wide;
+        if names + levels + 5 + 8 + 16 > w {
+            levels = 8;
+        }
+        let fixed = names + levels;
         // Code, name and levels keep their width; the summary wraps at
         // blanks into what is left (5 borders, 2 blanks per column).
         let left = w.saturating_sub(fixed + 5 + 8).max(16);

@@ -339,3 +339,42 @@ pub fn fix(finding: &Value) -> String {
     }
     s
 }
+
+/// A Python install tree for `--root`/`--python` tests of facts no real
+/// interpreter here has (a 32-bit executable, an old glibc).
+pub fn fake_install(root: &Path, minor: &str, elf_class: u8, elf_machine: u8) -> PathBuf {
+    let prefix = root.join("opt/py");
+    let lib = prefix.join(format!("lib/python{minor}"));
+    std::fs::create_dir_all(lib.join("site-packages")).unwrap();
+    std::fs::create_dir_all(lib.join("lib-dynload")).unwrap();
+    std::fs::write(lib.join("os.py"), "").unwrap();
+    std::fs::write(lib.join("site.py"), "").unwrap();
+    std::fs::create_dir_all(prefix.join(format!("include/python{minor}"))).unwrap();
+    std::fs::write(
+        prefix.join(format!("include/python{minor}/patchlevel.h")),
+        format!("#define PY_VERSION \"{minor}.4\"\n"),
+    )
+    .unwrap();
+    let mut elf = vec![0u8; 64];
+    elf[..4].copy_from_slice(b"\x7fELF");
+    elf[4] = elf_class;
+    elf[5] = 1;
+    elf[18] = elf_machine;
+    std::fs::create_dir_all(prefix.join("bin")).unwrap();
+    let exe = prefix.join(format!("bin/python{minor}"));
+    std::fs::write(&exe, elf).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+    lib.join("site-packages")
+}
+
+pub fn write_dist_info(site: &Path, name: &str, version: &str, requires: &[&str]) {
+    let di = site.join(format!("{}-{version}.dist-info", name.replace('-', "_")));
+    std::fs::create_dir_all(&di).unwrap();
+    let mut meta = format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n");
+    for r in requires {
+        meta.push_str(&format!("Requires-Dist: {r}\n"));
+    }
+    std::fs::write(di.join("METADATA"), meta).unwrap();
+    std::fs::write(di.join("RECORD"), "").unwrap();
+}

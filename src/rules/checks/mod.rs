@@ -5,6 +5,7 @@
 mod caches;
 mod conda;
 pub mod environment;
+mod gpu;
 pub mod packages;
 mod requirements;
 mod tensorflow;
@@ -37,6 +38,26 @@ pub const CONDA_ENV_KINDS: &[&str] = &[
 
 /// Every check kind, by the name rule files use in `check = "..."`.
 pub static KINDS: &[(&str, Kind)] = &[
+    (
+        "gpu-driver-too-old",
+        Kind::Environment(gpu::gpu_driver_too_old),
+    ),
+    (
+        "cuda-libraries-missing",
+        Kind::Environment(gpu::cuda_libraries_missing),
+    ),
+    (
+        "cuda-libraries-mismatched",
+        Kind::Environment(gpu::cuda_libraries_mismatched),
+    ),
+    (
+        "tensorflow-gpu-unsupported-platform",
+        Kind::Environment(gpu::tensorflow_gpu_unsupported_platform),
+    ),
+    (
+        "gpu-present-cpu-only-framework",
+        Kind::Environment(gpu::gpu_present_cpu_only_framework),
+    ),
     ("pip-conda-mixed", Kind::Environment(conda::pip_conda_mixed)),
     (
         "pip-overrides-conda",

@@ -349,30 +349,7 @@ pub fn gpu_deprecated(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
             });
         }
     }
-    if ctx.snapshot.host.os == "windows" {
-        if let Some(t) = tf(&e) {
-            let last = version(&k.gpu.windows_gpu_last);
-            if let (Some(v), Some(last)) = (t.version.as_ref(), last) {
-                if series_of(v) != k.gpu.windows_gpu_last && *v > last {
-                    out.push(Hit {
-                        message: format!(
-                            "{} on native Windows has no GPU support (it ended with TensorFlow {})",
-                            tf_name(&t),
-                            k.gpu.windows_gpu_last
-                        ),
-                        paths: vec![it.prefix.clone()],
-                        fix: format!(
-                            "Use WSL2 for GPU support, or pin `tensorflow=={}.*` on Windows",
-                            k.gpu.windows_gpu_last
-                        )
-                        .into(),
-                        severity: Some(Severity::Info),
-                        ..Default::default()
-                    });
-                }
-            }
-        }
-    }
+    // Native Windows after 2.10 is `tensorflow-gpu-unsupported-platform`'s.
     out
 }
 
