@@ -95,8 +95,15 @@ impl PackagingMarker {
     /// for every other requirement (no marker, or none of these
     /// comparisons), which pep508_rs judges alone.
     pub fn of(s: &str) -> Option<PackagingMarker> {
-        // Cheap test first: almost no requirement has one.
-        if !s.contains(';') || !s.contains(['<', '>', '~', '=']) {
+        // Cheap test first: almost no requirement has one. It needs
+        // `platform_release`, or an ordering operator beside some string
+        // marker (all of whose names hold one of these words).
+        let (_, marker) = s.split_once(';')?;
+        let ordered = marker.contains(['<', '>', '~']) || marker.contains("===");
+        let string_key = ["platform", "os_name", "os.name", "implementation_name"]
+            .iter()
+            .any(|k| marker.contains(k));
+        if !(marker.contains("platform_release") || ordered && string_key) {
             return None;
         }
         // The marker follows a `;`, but a URL may hold one too: the first

@@ -4,6 +4,7 @@
 //! snapshot: rules never touch the disk.
 
 pub mod checks;
+pub mod model;
 pub mod why;
 
 use crate::snapshot::{Interpreter, Snapshot};
@@ -343,9 +344,16 @@ pub struct CheckCtx<'a> {
     pub selection: &'a Selection,
     /// The project's requirements, when given (`check --requirements`).
     pub requirements: &'a [crate::requirements::Required],
+    /// Each environment's model, shared by every rule of the run.
+    pub models: &'a model::Models<'a>,
 }
 
-impl CheckCtx<'_> {
+impl<'a> CheckCtx<'a> {
+    /// The model of one of the snapshot's interpreters.
+    pub fn model(&self, it: &Interpreter) -> &'a model::Model<'a> {
+        self.models.get(it)
+    }
+
     pub fn targets(&self) -> impl Iterator<Item = &Interpreter> {
         self.selection
             .targets
@@ -361,6 +369,7 @@ pub fn run(
     settings: &Settings,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
+    let models = model::Models::new(snapshot);
     for rule in &catalog.rules {
         if !settings.enabled(rule) {
             continue;
@@ -373,6 +382,7 @@ pub fn run(
             rule,
             selection,
             requirements: &settings.requirements,
+            models: &models,
         };
         let hits: Vec<Hit> = match kind {
             checks::Kind::Target(f) => f(&ctx),

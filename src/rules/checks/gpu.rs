@@ -6,7 +6,7 @@
 //! rule alone speaks of Windows and macOS, where no CUDA build works.
 
 use super::environment::describe;
-use super::packages::{installed, layers, parse_requirement, python_cmd, Layer};
+use super::packages::{parse_requirement, python_cmd};
 use crate::knowledge::{self, numbers, series_of, version};
 use crate::rules::{CheckCtx, Fix, Hit, Severity};
 use crate::shell::Cmd;
@@ -48,15 +48,10 @@ impl Framework<'_> {
     }
 }
 
-struct Env<'a> {
-    layers: Vec<Layer<'a>>,
-    installed: BTreeMap<&'a str, (&'a Distribution, usize)>,
-}
+type Env<'a> = crate::rules::model::Model<'a>;
 
-fn env<'a>(ctx: &'a CheckCtx, it: &'a Interpreter) -> Env<'a> {
-    let layers = layers(ctx.snapshot, it);
-    let installed = installed(&layers);
-    Env { layers, installed }
+fn env<'a>(ctx: &CheckCtx<'a>, it: &Interpreter) -> &'a Env<'a> {
+    ctx.model(it)
 }
 
 fn build_in<'a>(e: &Env<'a>, idx: usize, framework: &str) -> Option<&'a GpuBuild> {

@@ -18,6 +18,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 /// A site dir as one interpreter sees it: its place on sys.path and why.
+#[derive(Clone, Copy)]
 pub struct Layer<'a> {
     pub entry: &'a SysPathEntry,
     pub dir: &'a SiteDir,
@@ -500,8 +501,8 @@ pub fn why_first(it: &Interpreter, w: &SysPathEntry, l: &SysPathEntry) -> String
 
 pub fn shadowed_package(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
     let ignore = params_strs(ctx, "ignore_names");
-    let layers = layers(ctx.snapshot, it);
-    let all = copies(&layers, it);
+    let layers = &ctx.model(it).layers;
+    let all = copies(layers, it);
     // One finding per (winning dir + distribution, shadowed dir + distribution):
     // setuptools shadows setuptools as `setuptools`, `pkg_resources` and
     // `_distutils_hack` at once.
@@ -621,7 +622,7 @@ fn conda_owned(it: &Interpreter, d: &Distribution) -> bool {
 pub fn overlapping_distributions(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
     let py = python_cmd(it);
     let mut out = Vec::new();
-    for l in layers(ctx.snapshot, it) {
+    for l in ctx.model(it).layers.iter().copied() {
         for s in &l.dir.shared_files {
             if s.beyond_init == 0 {
                 continue;
@@ -677,7 +678,7 @@ pub fn overlapping_distributions(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
 pub fn tensorflow_variants_mixed(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
     let py = python_cmd(it);
     let mut out = Vec::new();
-    for l in layers(ctx.snapshot, it) {
+    for l in ctx.model(it).layers.iter().copied() {
         let tf: Vec<&Distribution> = l
             .dir
             .distributions
@@ -759,7 +760,7 @@ pub fn tensorflow_variants_mixed(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
 pub fn duplicate_distribution(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
     let py = python_cmd(it);
     let mut out = Vec::new();
-    for l in layers(ctx.snapshot, it) {
+    for l in ctx.model(it).layers.iter().copied() {
         let mut by_name: BTreeMap<&str, Vec<&Distribution>> = BTreeMap::new();
         for d in in_listing_order(l.dir) {
             if d.format == DistFormat::Egg {
@@ -835,7 +836,7 @@ pub fn duplicate_distribution(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
 
 pub fn invalid_distribution_leftover(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
     let mut out = Vec::new();
-    for l in layers(ctx.snapshot, it) {
+    for l in ctx.model(it).layers.iter().copied() {
         if l.dir.leftovers.is_empty() {
             continue;
         }
@@ -879,8 +880,9 @@ pub fn invalid_distribution_leftover(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hi
 }
 
 pub fn site_packages_unreadable(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
-    layers(ctx.snapshot, it)
-        .into_iter()
+    ctx.model(it)
+        .layers
+        .iter()
         .filter_map(|l| {
             let e = l.dir.error.as_ref()?;
             Some(Hit {
@@ -904,7 +906,7 @@ pub fn site_packages_unreadable(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
 pub fn broken_distribution_metadata(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
     let py = python_cmd(it);
     let mut out = Vec::new();
-    for l in layers(ctx.snapshot, it) {
+    for l in ctx.model(it).layers.iter().copied() {
         for d in &l.dir.distributions {
             // A Requires-Dist that does not parse: pip reports "Error
             // parsing dependencies of X" and uv calls the metadata broken;
@@ -1003,7 +1005,7 @@ pub fn broken_distribution_metadata(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit
 pub fn dangling_editable(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
     let py = python_cmd(it);
     let mut out = Vec::new();
-    for l in layers(ctx.snapshot, it) {
+    for l in ctx.model(it).layers.iter().copied() {
         for d in &l.dir.distributions {
             let Some(e) = d.editable.as_ref().filter(|e| !e.exists) else {
                 continue;
@@ -1118,20 +1120,24 @@ fn requested_extras(
     }
 }
 
-pub fn dependency_problems(ctx: &CheckCtx, it: &Interpreter, missing: bool) -> Vec<Hit> {
+/// One pass over the environment's requirements: (missing, incompatible),
+/// as `pip check` reports them.
+fn dependency_pass(ctx: &CheckCtx, it: &Interpreter) -> (Vec<Hit>, Vec<Hit>) {
     let Some(env) = marker_env(ctx.snapshot, it) else {
-        return Vec::new();
+        return Default::default();
     };
-    let layers = layers(ctx.snapshot, it);
-    let inst = installed(&layers);
-    let resolved = requirements(&inst);
+    let model = ctx.model(it);
+    let layers = &model.layers;
+    let inst = &model.installed;
+    let resolved = requirements(inst);
     let extras = requested_extras(&resolved, &env);
     let py = python_cmd(it);
     let managed = externally_managed(ctx.snapshot, it).is_some();
     // A directory that could not be listed is not empty: no "not
     // installed" verdict rests on it (site-packages-unreadable says why).
     let unread = layers.iter().any(|l| l.dir.error.is_some());
-    let mut out = Vec::new();
+    let mut missing = Vec::new();
+    let mut incompatible = Vec::new();
     for r in &resolved {
         // In an OS-managed Python, what the OS packages require of each
         // other is the package manager's business (Debian makes some
@@ -1168,7 +1174,7 @@ pub fn dependency_problems(ctx: &CheckCtx, it: &Interpreter, missing: bool) -> V
             }
             let dep = q.name.to_string();
             match inst.get(dep.as_str()) {
-                None if missing && !unread => out.push(Hit {
+                None if !unread => missing.push(Hit {
                     message: format!(
                         "{who} requires {}, which is not installed in `{}` (no directory on its sys.path holds it; {who} is in `{}`)",
                         q.name,
@@ -1180,7 +1186,7 @@ pub fn dependency_problems(ctx: &CheckCtx, it: &Interpreter, missing: bool) -> V
                     severity,
                     ..Default::default()
                 }),
-                Some((d, _)) if !missing => {
+                Some((d, _)) => {
                     let Some(pep508_rs::VersionOrUrl::VersionSpecifier(spec)) = &q.version_or_url
                     else {
                         continue;
@@ -1192,7 +1198,7 @@ pub fn dependency_problems(ctx: &CheckCtx, it: &Interpreter, missing: bool) -> V
                     if spec.contains(&v) {
                         continue;
                     }
-                    out.push(Hit {
+                    incompatible.push(Hit {
                         message: format!(
                             "{who} has requirement {}, but you have {} {} in `{}`",
                             req_spec(q),
@@ -1225,7 +1231,7 @@ pub fn dependency_problems(ctx: &CheckCtx, it: &Interpreter, missing: bool) -> V
             }
         }
     }
-    out
+    (missing, incompatible)
 }
 
 fn q_name_only(spec: &str) -> &str {
@@ -1254,12 +1260,16 @@ fn req_spec(q: &Requirement) -> String {
     s
 }
 
+fn dependency_problems<'a>(ctx: &CheckCtx<'a>, it: &Interpreter) -> &'a (Vec<Hit>, Vec<Hit>) {
+    ctx.model(it).deps.get_or_init(|| dependency_pass(ctx, it))
+}
+
 pub fn missing_dependency(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
-    dependency_problems(ctx, it, true)
+    dependency_problems(ctx, it).0.clone()
 }
 
 pub fn incompatible_dependency(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
-    dependency_problems(ctx, it, false)
+    dependency_problems(ctx, it).1.clone()
 }
 
 pub fn requires_python_mismatch(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
@@ -1279,10 +1289,9 @@ pub fn requires_python_mismatch(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
     if candidates.is_empty() {
         return Vec::new();
     }
-    let layers = layers(ctx.snapshot, it);
     let py = python_cmd(it);
     let mut out = Vec::new();
-    for (d, _) in installed(&layers).values() {
+    for (d, _) in ctx.model(it).installed.values() {
         let Some(rp) = d.requires_python.as_deref() else {
             continue;
         };
@@ -1332,7 +1341,7 @@ pub fn pip_into_system_python(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
     };
     let py = python_cmd(it);
     let mut out = Vec::new();
-    for l in layers(ctx.snapshot, it) {
+    for l in ctx.model(it).layers.iter().copied() {
         if l.entry.origin != Origin::Site {
             continue;
         }

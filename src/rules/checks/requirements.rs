@@ -3,7 +3,7 @@
 //! first distribution of each name along the interpreter's sys.path, markers
 //! evaluated for that interpreter.
 
-use super::packages::{installed, layers, marker_env, python_cmd, version_of};
+use super::packages::{marker_env, python_cmd, version_of};
 use crate::requirements::Required;
 use crate::rules::{CheckCtx, Fix, Hit, Severity};
 use crate::shell::Cmd;
@@ -45,8 +45,7 @@ pub fn requirements_drift(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
     }
     let tf = crate::knowledge::tensorflow();
     let env = marker_env(ctx.snapshot, it);
-    let layers = layers(ctx.snapshot, it);
-    let inst = installed(&layers);
+    let inst = &ctx.model(it).installed;
     let py = python_cmd(it);
     let mut out = Vec::new();
     for r in ctx.requirements {

@@ -3,13 +3,12 @@
 //! checks only compare them with the snapshot.
 
 use super::environment::describe;
-use super::packages::{copies, installed, layers, parse_requirement, python_cmd, winner, Layer};
+use super::packages::{copies, parse_requirement, python_cmd, winner};
 use crate::knowledge::{self, manylinux_needs, series_of, specifiers, version, Tensorflow};
 use crate::rules::{CheckCtx, Fix, Hit, Severity};
 use crate::shell::{quote, Cmd};
 use crate::snapshot::{Distribution, Interpreter};
 use pep440_rs::Version;
-use std::collections::BTreeMap;
 
 /// TensorFlow as one environment has it: installed (the distribution pip
 /// sees), or wanted by an installed distribution's requirements.
@@ -20,15 +19,10 @@ struct Tf<'a> {
     wanted_by: Option<String>,
 }
 
-struct Env<'a> {
-    layers: Vec<Layer<'a>>,
-    installed: BTreeMap<&'a str, (&'a Distribution, usize)>,
-}
+type Env<'a> = crate::rules::model::Model<'a>;
 
-fn env<'a>(ctx: &'a CheckCtx, it: &'a Interpreter) -> Env<'a> {
-    let layers = layers(ctx.snapshot, it);
-    let installed = installed(&layers);
-    Env { layers, installed }
+fn env<'a>(ctx: &CheckCtx<'a>, it: &Interpreter) -> &'a Env<'a> {
+    ctx.model(it)
 }
 
 fn dist_version(d: &Distribution) -> Option<Version> {

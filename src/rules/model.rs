@@ -1,0 +1,84 @@
+//! One model per environment, built once per run and read by every rule:
+//! its sys.path layers in order, the distributions Python sees (the first
+//! copy of each project along sys.path), and the dependency pass that
+//! both `missing-dependency` and `incompatible-dependency` report from.
+//! Before it, each of some twenty rules rebuilt the layers and the
+//! installed map itself (a 10,000-distribution environment spent most of
+//! its rule time there).
+
+use super::checks::packages::{installed, layers, Layer};
+use super::Hit;
+use crate::snapshot::{Distribution, Interpreter, Snapshot};
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+pub struct Model<'a> {
+    pub layers: Vec<Layer<'a>>,
+    /// Project (PEP 503 name) -> its distribution Python and pip see, and
+    /// the index of its layer.
+    pub installed: BTreeMap<&'a str, (&'a Distribution, usize)>,
+    /// (missing, incompatible) requirements, computed on first use.
+    pub(crate) deps: OnceLock<(Vec<Hit>, Vec<Hit>)>,
+}
+
+/// The models of a snapshot's interpreters, each built on first use (rules
+/// run environments in parallel; each model is built once).
+pub struct Models<'a> {
+    snapshot: &'a Snapshot,
+    slots: Vec<OnceLock<Model<'a>>>,
+    /// For a snapshot without interpreters.
+    empty: OnceLock<Model<'a>>,
+}
+
+impl<'a> Models<'a> {
+    pub fn new(snapshot: &'a Snapshot) -> Self {
+        Models {
+            snapshot,
+            slots: snapshot
+                .interpreters
+                .iter()
+                .map(|_| OnceLock::new())
+                .collect(),
+            empty: OnceLock::new(),
+        }
+    }
+
+    /// The model of `it`, one of the snapshot's interpreters (found by
+    /// address, else by prefix and executable).
+    pub fn get(&self, it: &Interpreter) -> &Model<'a> {
+        let snap: &'a Snapshot = self.snapshot;
+        let i = snap
+            .interpreters
+            .iter()
+            .position(|x| std::ptr::eq(x, it))
+            .or_else(|| {
+                snap.interpreters
+                    .iter()
+                    .position(|x| x.prefix == it.prefix && x.executable == it.executable)
+            });
+        debug_assert!(
+            i.is_some(),
+            "an interpreter outside the snapshot: {}",
+            it.prefix
+        );
+        let i = i.unwrap_or(0);
+        match (self.slots.get(i), snap.interpreters.get(i)) {
+            (Some(slot), Some(own)) => slot.get_or_init(|| build(snap, own)),
+            _ => self.empty.get_or_init(|| Model {
+                layers: Vec::new(),
+                installed: BTreeMap::new(),
+                deps: OnceLock::new(),
+            }),
+        }
+    }
+}
+
+fn build<'a>(snapshot: &'a Snapshot, it: &'a Interpreter) -> Model<'a> {
+    let layers = layers(snapshot, it);
+    let installed = installed(&layers);
+    Model {
+        layers,
+        installed,
+        deps: OnceLock::new(),
+    }
+}
