@@ -265,7 +265,7 @@ pub fn gpu_driver_too_old(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
     let g = knowledge::gpu();
     let py = python_cmd(it);
     let mut out = Vec::new();
-    for f in frameworks(ctx, &e) {
+    for f in frameworks(ctx, e) {
         let Some(cuda) = &f.cuda else { continue };
         let Some((floor, own)) = g.driver_floor(cuda) else {
             continue;
@@ -373,10 +373,10 @@ pub fn cuda_libraries_missing(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
         return Vec::new();
     }
     let e = env(ctx, it);
-    let libs = libraries(ctx, &e);
+    let libs = libraries(ctx, e);
     let py = python_cmd(it);
     let mut out = Vec::new();
-    for f in frameworks(ctx, &e) {
+    for f in frameworks(ctx, e) {
         let Some(cuda) = &f.cuda else { continue };
         let mut missing = Vec::new();
         if let Some(s) = cudart_soname(cuda).filter(|s| !found(&libs, s)) {
@@ -434,7 +434,7 @@ pub fn cuda_libraries_mismatched(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
         return Vec::new();
     }
     let e = env(ctx, it);
-    let fws = frameworks(ctx, &e);
+    let fws = frameworks(ctx, e);
     let py = python_cmd(it);
     let mut out = Vec::new();
     // NVIDIA wheels of two CUDA majors.
@@ -580,7 +580,7 @@ pub fn tensorflow_gpu_unsupported_platform(ctx: &CheckCtx, it: &Interpreter) -> 
     }
     let e = env(ctx, it);
     let k = knowledge::tensorflow();
-    let Some(tf) = frameworks_tf_dist(&e) else {
+    let Some(tf) = frameworks_tf_dist(e) else {
         return Vec::new();
     };
     let tv = tf.version.as_deref().and_then(version);
@@ -675,7 +675,7 @@ pub fn gpu_present_cpu_only_framework(ctx: &CheckCtx, it: &Interpreter) -> Vec<H
         return Vec::new();
     };
     let e = env(ctx, it);
-    let fws = frameworks(ctx, &e);
+    let fws = frameworks(ctx, e);
     let py = python_cmd(it);
     let g = knowledge::gpu();
     let mut out = Vec::new();

@@ -1179,7 +1179,7 @@ fn dependency_pass(ctx: &CheckCtx, it: &Interpreter) -> (Vec<Hit>, Vec<Hit>) {
                         "{who} requires {}, which is not installed in `{}` (no directory on its sys.path holds it; {who} is in `{}`)",
                         q.name,
                         it.prefix,
-                        layers[r_layer(&inst, r.dist)].dir.path
+                        layers[r_layer(inst, r.dist)].dir.path
                     ),
                     paths: vec![r.dist.path.clone()],
                     fix: how(req_spec(q)),

@@ -93,7 +93,7 @@ fn tf_name(t: &Tf) -> String {
 
 pub fn unsupported_python(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
     let e = env(ctx, it);
-    let Some(t) = tf(&e) else { return Vec::new() };
+    let Some(t) = tf(e) else { return Vec::new() };
     let Some(minor) = minor_of(it) else {
         return Vec::new();
     };
@@ -216,7 +216,7 @@ fn constraint_hit(
     table: &[knowledge::Constraint],
 ) -> Vec<Hit> {
     let e = env(ctx, it);
-    let Some(t) = tf(&e) else { return Vec::new() };
+    let Some(t) = tf(e) else { return Vec::new() };
     let (Some(tf_dist), Some(tfv)) = (t.dist, t.version.as_ref()) else {
         return Vec::new();
     };
@@ -362,7 +362,7 @@ pub fn pip_too_old_for_wheels(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
     // What this environment wants: the newest TensorFlow for its Python, when
     // TensorFlow is installed or required. Without that, which wheels a pip
     // would need is a guess (Python 2.7 packages ship manylinux1), so say nothing.
-    let Some(series) = tf(&e)
+    let Some(series) = tf(e)
         .and(minor_of(it))
         .and_then(|m| k.newest_for_python(&m).map(|r| r.series.clone()))
     else {
@@ -465,7 +465,7 @@ pub fn glibc_too_old(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
     }
     // TensorFlow wanted: can its wheels for this Python install here at all?
     let k = knowledge::tensorflow();
-    if let (Some(t), Some(minor)) = (tf(&e), minor_of(it)) {
+    if let (Some(t), Some(minor)) = (tf(e), minor_of(it)) {
         if let Some(row) = k.newest_for_python(&minor) {
             let tag = version(&format!("{}.0", row.series))
                 .and_then(|v| k.linux_tag(&v).map(str::to_string));
