@@ -19,6 +19,9 @@ pub struct Model<'a> {
     pub installed: BTreeMap<&'a str, (&'a Distribution, usize)>,
     /// (missing, incompatible) requirements, computed on first use.
     pub(crate) deps: OnceLock<(Vec<Hit>, Vec<Hit>)>,
+    /// The distribution that requires TensorFlow where none is installed
+    /// (`` `trainer` (`tensorflow>=2.15`) ``), computed on first use.
+    pub(crate) tf_wanted_by: OnceLock<Option<String>>,
 }
 
 /// The models of a snapshot's interpreters, each built on first use (rules
@@ -68,6 +71,7 @@ impl<'a> Models<'a> {
                 layers: Vec::new(),
                 installed: BTreeMap::new(),
                 deps: OnceLock::new(),
+                tf_wanted_by: OnceLock::new(),
             }),
         }
     }
@@ -80,5 +84,6 @@ fn build<'a>(snapshot: &'a Snapshot, it: &'a Interpreter) -> Model<'a> {
         layers,
         installed,
         deps: OnceLock::new(),
+        tf_wanted_by: OnceLock::new(),
     }
 }

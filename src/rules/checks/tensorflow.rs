@@ -52,20 +52,39 @@ fn tf<'a>(e: &Env<'a>) -> Option<Tf<'a>> {
             wanted_by: None,
         });
     }
-    for (name, (d, _)) in &e.installed {
-        if let Some(req) = d
-            .requires_dist
-            .iter()
-            .find(|r| !r.contains("extra ==") && requirement_name_is(r, |n| k.is_variant(n)))
-        {
-            return Some(Tf {
-                dist: None,
-                version: None,
-                wanted_by: Some(format!("`{name}` (`{}`)", req.trim())),
-            });
-        }
-    }
-    None
+    // Which distribution asks for it: one pass per environment, shared by
+    // every TensorFlow rule (the model caches it).
+    e.tf_wanted_by
+        .get_or_init(|| {
+            e.installed.iter().find_map(|(name, (d, _))| {
+                d.requires_dist
+                    .iter()
+                    .find(|r| {
+                        mentions_tensorflow(r)
+                            && !r.contains("extra ==")
+                            && requirement_name_is(r, |n| k.is_variant(n))
+                    })
+                    .map(|req| format!("`{name}` (`{}`)", req.trim()))
+            })
+        })
+        .clone()
+        .map(|w| Tf {
+            dist: None,
+            version: None,
+            wanted_by: Some(w),
+        })
+}
+
+/// Whether a requirement line can name a TensorFlow variant (all hold
+/// `tensorflow` or `tf` then a separator and `nightly`, in any case): the
+/// cheap test before parsing it.
+fn mentions_tensorflow(r: &str) -> bool {
+    let b = r.as_bytes();
+    let has = |needle: &[u8]| {
+        b.windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+    };
+    has(b"tensorflow") || has(b"nightly")
 }
 
 fn minor_of(it: &Interpreter) -> Option<String> {
