@@ -14,7 +14,7 @@ extras). Then times, side by side in one run:
 and prints medians and ratios. Nothing here is a test: a busy machine gives
 other numbers. Usage:
 
-  cargo build --release
+  cargo build --release && cargo build --release --example floor
   python3 bench/bench.py [--envs 50] [--dists 200] [--runs 15] \
       [--uv PATH] [--python python3.11] [--envdoctor target/release/envdoctor]
 
@@ -131,6 +131,12 @@ def main():
     ap.add_argument("--envdoctor", default=os.path.join(os.path.dirname(__file__), "..", "target", "release", "envdoctor"))
     ap.add_argument("--keep", action="store_true", help="keep the generated machine")
     ap.add_argument(
+        "--floor",
+        default=os.path.join(os.path.dirname(__file__), "..", "target", "release", "examples", "floor"),
+        help="the floor program (`cargo build --release --example floor`): lists each site dir "
+        "and reads every METADATA and RECORD on two threads, nothing else",
+    )
+    ap.add_argument(
         "--baseline",
         help="another envdoctor binary (e.g. built from main): timed the same way, and its "
         "`check --all --format json` must equal this one's",
@@ -184,6 +190,15 @@ def main():
                 subprocess.run([b, "check", "--all", "--format", "json"], env=env, capture_output=True).stdout
                 for b in (a.envdoctor, a.baseline)
             ]
+        sites = [
+            os.path.join(envs_dir, e, "lib", d, "site-packages")
+            for e in sorted(os.listdir(envs_dir))
+            for d in os.listdir(os.path.join(envs_dir, e, "lib"))
+            if d.startswith("python")
+        ]
+        floor_one = floor_all = None
+        if os.path.exists(a.floor):
+            floor_one, floor_all = median_times([[a.floor, sites[0]], [a.floor, *sites]], env, a.runs, (0,))
         n_checked = subprocess.run(
             [a.envdoctor, "check", "--all", "--format", "json"], env=env, capture_output=True, text=True
         ).stdout
@@ -203,6 +218,11 @@ def main():
         print(f"  envdoctor / uv pip check, one env      {ed_one / uv_one:6.2f}  (target <= 1)")
         print(f"  envdoctor / pip check, one env         {ed_one / pip_one:6.3f}")
         print(f"  envdoctor --all / uv pip check one env {ed_all / uv_one:6.2f}  (target < 5)")
+        if floor_one:
+            print(f"  envdoctor / floor, one env             {ed_one / floor_one:6.2f}  (floor {floor_one * 1000:.1f} ms)")
+            print(f"  envdoctor --all / floor, all envs      {ed_all / floor_all:6.2f}  (floor {floor_all * 1000:.1f} ms; target <= 1.5)")
+        else:
+            print(f"  (no floor program at {a.floor}: `cargo build --release --example floor`)")
         if a.baseline:
             print(f"  baseline / uv pip check, one env       {base_one / uv_one:6.2f}")
             print(f"  baseline --all / uv pip check one env  {base_all / uv_one:6.2f}")
