@@ -581,3 +581,76 @@ fn the_snapshot_carries_the_gpu_facts() {
     assert!(md.contains("| NVIDIA driver | 535.129.03"), "{md}");
     assert!(md.contains("| tensorflow | CUDA 12.2, cuDNN 8"), "{md}");
 }
+
+#[test]
+fn hostile_gpu_files_are_bounded_and_escaped() {
+    // The driver's version file is a FIFO, ld.so.conf includes itself and a
+    // glob of itself, a GPU directory holds a thousand entries, and the
+    // build record carries a terminal escape and a workflow command in its
+    // CUDA version.
+    let img = Image::new();
+    img.tensorflow(
+        "tensorflow",
+        "2.15.0",
+        "build_info = {'cuda_version': '12.2\u{1b}]0;pwned\u{7}', 'cudnn_version': '::error::x', 'is_cuda_build': True}\n",
+    );
+    let fifo = img.root.join("proc/driver/nvidia/version");
+    std::fs::create_dir_all(fifo.parent().unwrap()).unwrap();
+    run_ok(std::process::Command::new("mkfifo").arg(&fifo));
+    // Alone, the FIFO is refused (never opened for a blocking read).
+    let (v, _) = img.sb.json(&["--root", img.root.to_str().unwrap(), "scan"]);
+    assert!(v["gpu"]["driver"].is_null(), "{:#}", v["gpu"]);
+    img.write("/sys/module/nvidia/version", "470.82.01\n");
+    img.write(
+        "/etc/ld.so.conf",
+        "include /etc/ld.so.conf\ninclude /etc/ld.so.conf.d/*.conf\n/usr/local/cuda/lib64\n",
+    );
+    img.write("/etc/ld.so.conf.d/a.conf", "include /etc/ld.so.conf\n");
+    for i in 0..1000 {
+        img.write(
+            &format!("/proc/driver/nvidia/gpus/0000:{i:04}.0/information"),
+            "Model: \t\t Tesla \u{1b}[31mT4\n",
+        );
+    }
+    let start = std::time::Instant::now();
+    for format in ["text", "json", "github", "sarif", "junit"] {
+        let out = img.sb.run(&[
+            "--root",
+            img.root.to_str().unwrap(),
+            "check",
+            "--python",
+            "/opt/py/bin/python3.11",
+            "--format",
+            format,
+        ]);
+        assert!(
+            matches!(out.status.code(), Some(0..=1)),
+            "{format}: {out:?}"
+        );
+        let all = [out.stdout, out.stderr].concat();
+        assert!(
+            !all.contains(&0x1b),
+            "{format}: a raw ESC reached the output"
+        );
+        assert!(
+            !all.contains(&0x07),
+            "{format}: a raw BEL reached the output"
+        );
+        if format == "github" {
+            let text = String::from_utf8_lossy(&all);
+            assert!(!text.lines().any(|l| l.starts_with("::error::x")), "{text}");
+        }
+    }
+    let out = img
+        .sb
+        .run(&["--root", img.root.to_str().unwrap(), "report"]);
+    assert!(!out.stdout.contains(&0x1b));
+    assert!(start.elapsed() < std::time::Duration::from_secs(60));
+    // The driver version came from /sys (the FIFO was refused, not read);
+    // a CUDA version that is no version is not judged.
+    let (v, _) = img.sb.json(&["--root", img.root.to_str().unwrap(), "scan"]);
+    assert_eq!(v["gpu"]["driver"]["source"], "/sys/module/nvidia/version");
+    assert_eq!(v["gpu"]["driver"]["version"], "470.82.01");
+    assert!(v["gpu"]["devices"].as_array().unwrap().len() <= 64);
+    assert!(img.findings("gpu-driver-too-old").is_empty());
+}
