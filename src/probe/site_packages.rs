@@ -458,7 +458,15 @@ fn read_distribution(
                 rel: site_handle.zip(path.file_name()),
             };
             read_metadata(&di, "METADATA", &mut d);
-            if read_record(&di, "RECORD", None, &mut d, &mut files) {
+            let mut lists_direct_url = false;
+            if read_record(
+                &di,
+                "RECORD",
+                None,
+                &mut d,
+                &mut files,
+                &mut lists_direct_url,
+            ) {
                 d.record_file = Some(display(&di.path("RECORD")));
             }
             d.installer = installer
@@ -466,12 +474,30 @@ fn read_distribution(
                 .flatten()
                 .map(|s| s.trim().to_string())
                 .filter(|s| !s.is_empty());
-            read_direct_url(&di, "direct_url.json", &mut d);
+            // For `check`, skip what no rule can use for this dist: pip and
+            // uv list `direct_url.json` in RECORD when they write it, and
+            // WHEEL's tags matter only for compiled wheels (glibc-too-old).
+            // Without a RECORD to go by, both are read.
+            let everything = !ctx.rule_facts_only || d.record_files == 0;
+            if everything || lists_direct_url {
+                read_direct_url(&di, "direct_url.json", &mut d);
+            }
             // A fact for `scan` and `why`; no rule reads it.
             if !ctx.rule_facts_only {
                 d.requested = di.exists("REQUESTED");
             }
-            if let Some(t) = di.read_small("WHEEL") {
+            let compiled = || {
+                files.iter().any(|f| {
+                    f.ends_with(".so")
+                        || f.contains(".so.")
+                        || f.ends_with(".pyd")
+                        || f.ends_with(".dylib")
+                })
+            };
+            if let Some(t) = (everything || compiled())
+                .then(|| di.read_small("WHEEL"))
+                .flatten()
+            {
                 d.wheel_tags = t
                     .lines()
                     .filter_map(|l| l.strip_prefix("Tag:"))
@@ -493,7 +519,14 @@ fn read_distribution(
             let installed = path.join("installed-files.txt");
             if ctx.fs.is_file(&installed) {
                 d.record_file = Some(display(&installed));
-                read_record(&di, "installed-files.txt", Some(path), &mut d, &mut files);
+                read_record(
+                    &di,
+                    "installed-files.txt",
+                    Some(path),
+                    &mut d,
+                    &mut files,
+                    &mut false,
+                );
             }
             let requires = path.join("requires.txt");
             if ctx.fs.is_file(&requires) {
@@ -778,6 +811,7 @@ fn read_record(
     relative_to: Option<&Path>,
     d: &mut Distribution,
     files: &mut Vec<String>,
+    lists_direct_url: &mut bool,
 ) -> bool {
     let bytes = match src.read_head(fname, MAX_RECORD + 1) {
         Ok(b) => b,
@@ -843,6 +877,7 @@ fn read_record(
             }
         }
         if first.ends_with(".dist-info") || first.ends_with(".egg-info") {
+            *lists_direct_url |= rel.ends_with("/direct_url.json");
             continue;
         }
         files.push(rel.into_owned());
