@@ -136,16 +136,6 @@ impl Image {
     }
 }
 
-fn findings_of(v: &Value, rule: &str) -> Vec<Value> {
-    v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["rule"] == rule)
-        .cloned()
-        .collect()
-}
-
 fn msg(f: &Value) -> &str {
     f["message"].as_str().unwrap()
 }

@@ -81,17 +81,22 @@ impl Sandbox {
         let mut all = vec!["check"];
         all.extend(args);
         let (v, _) = self.json(&all);
-        v["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|f| f["rule"] == rule)
-            .cloned()
-            .collect()
+        findings_of(&v, rule)
     }
 }
 
 /// The machine's CPython `X.Y` (pyenv's first, then the system's).
+/// The findings of one rule in a `check --format json` document.
+pub fn findings_of(v: &Value, rule: &str) -> Vec<Value> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == rule)
+        .cloned()
+        .collect()
+}
+
 pub fn python(minor: &str) -> PathBuf {
     if let Ok(names) = std::fs::read_dir("/root/.pyenv/versions") {
         let mut found: Vec<PathBuf> = names

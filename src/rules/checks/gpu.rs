@@ -36,6 +36,12 @@ struct Framework<'a> {
 }
 
 impl Framework<'_> {
+    /// The version without its local label (`2.3.0` of `2.3.0+cpu`).
+    fn base_version(&self) -> &str {
+        let v = self.dist.version.as_deref().unwrap_or("");
+        v.split('+').next().unwrap_or(v)
+    }
+
     fn label(&self) -> String {
         format!(
             "{} {}",
@@ -684,14 +690,7 @@ pub fn gpu_present_cpu_only_framework(ctx: &CheckCtx, it: &Interpreter) -> Vec<H
         let cmds: Vec<String> = match f.kind {
             Kind::Tensorflow if x86 => {
                 let name = f.dist.normalized.clone().unwrap_or_default();
-                let base = f
-                    .dist
-                    .version
-                    .as_deref()
-                    .unwrap_or("")
-                    .split('+')
-                    .next()
-                    .unwrap_or("");
+                let base = f.base_version();
                 let mut v = Vec::new();
                 if name != "tensorflow" {
                     v.push(
@@ -724,14 +723,7 @@ pub fn gpu_present_cpu_only_framework(ctx: &CheckCtx, it: &Interpreter) -> Vec<H
                     .as_deref()
                     .and_then(|d| g.newest_torch_for(d))
                     .or_else(|| g.torch_build.last());
-                let base = f
-                    .dist
-                    .version
-                    .as_deref()
-                    .unwrap_or("")
-                    .split('+')
-                    .next()
-                    .unwrap_or("");
+                let base = f.base_version();
                 tag.map(|t| {
                     Cmd::new(&py)
                         .args(["-m", "pip", "install", "--force-reinstall"])
