@@ -370,43 +370,50 @@ pub fn run(
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
     let models = model::Models::new(snapshot);
-    for rule in &catalog.rules {
-        if !settings.enabled(rule) {
-            continue;
-        }
-        let Some(kind) = checks::lookup(&rule.check) else {
-            continue;
-        };
-        let ctx = CheckCtx {
-            snapshot,
-            rule,
-            selection,
-            requirements: &settings.requirements,
-            models: &models,
-        };
-        let hits: Vec<Hit> = match kind {
-            checks::Kind::Target(f) => f(&ctx),
-            checks::Kind::Machine(f) => {
-                if selection.machine {
-                    f(&ctx)
-                } else {
-                    Vec::new()
+    // Rules run in parallel as well as environments: one environment of
+    // 10,000 distributions would otherwise run every rule on one core. The
+    // models are built once whichever rule asks first; hits keep the
+    // catalogue's order.
+    let per_rule: Vec<(&Rule, Vec<Hit>)> = catalog
+        .rules
+        .par_iter()
+        .filter(|rule| settings.enabled(rule))
+        .filter_map(|rule| {
+            let kind = checks::lookup(&rule.check)?;
+            let ctx = CheckCtx {
+                snapshot,
+                rule,
+                selection,
+                requirements: &settings.requirements,
+                models: &models,
+            };
+            let hits: Vec<Hit> = match kind {
+                checks::Kind::Target(f) => f(&ctx),
+                checks::Kind::Machine(f) => {
+                    if selection.machine {
+                        f(&ctx)
+                    } else {
+                        Vec::new()
+                    }
                 }
-            }
-            checks::Kind::Environment(f) => {
-                // Environments are independent: both cores when there are many.
-                let targets: Vec<&Interpreter> = ctx.targets().collect();
-                targets
-                    .par_iter()
-                    .flat_map_iter(|it| {
-                        f(&ctx, it).into_iter().map(|mut h| {
-                            h.environment.get_or_insert_with(|| it.prefix.clone());
-                            h
+                checks::Kind::Environment(f) => {
+                    // Environments are independent: both cores when there are many.
+                    let targets: Vec<&Interpreter> = ctx.targets().collect();
+                    targets
+                        .par_iter()
+                        .flat_map_iter(|it| {
+                            f(&ctx, it).into_iter().map(|mut h| {
+                                h.environment.get_or_insert_with(|| it.prefix.clone());
+                                h
+                            })
                         })
-                    })
-                    .collect()
-            }
-        };
+                        .collect()
+                }
+            };
+            Some((rule, hits))
+        })
+        .collect();
+    for (rule, hits) in per_rule {
         for h in hits {
             // Every level a rule takes is documented in its file (`rules`
             // and `explain` show them): the test suite, run in debug

@@ -25,7 +25,9 @@ pub struct Model<'a> {
 }
 
 /// The models of a snapshot's interpreters, each built on first use (rules
-/// run environments in parallel; each model is built once).
+/// and environments run in parallel; each model is built once). What a
+/// model computes lazily must not itself use rayon: a worker waiting in
+/// `get_or_init` could otherwise steal a job that waits on the same cell.
 pub struct Models<'a> {
     snapshot: &'a Snapshot,
     slots: Vec<OnceLock<Model<'a>>>,
