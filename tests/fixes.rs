@@ -117,13 +117,7 @@ fn rule_findings(out: &std::process::Output, rule: &str) -> Vec<Value> {
             String::from_utf8_lossy(&out.stderr)
         )
     });
-    doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["rule"] == rule)
-        .cloned()
-        .collect()
+    findings_of(&doc, rule)
 }
 
 /// Checks, pastes every command of the rule's findings into one bash, and

@@ -785,15 +785,7 @@ fn user_site_shadows_a_conda_env() {
     let (v, _) = sb.json(&["check"]);
     // In a conda env this is user-site-leaks-into-conda's finding (with
     // conda's own fix), not a second, generic shadowed-package one.
-    let by_rule = |rule: &str| -> Vec<Value> {
-        v["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|f| f["rule"] == rule)
-            .cloned()
-            .collect()
-    };
+    let by_rule = |rule: &str| findings_of(&v, rule);
     assert!(by_rule("shadowed-package").is_empty(), "{v:#}");
     let fs = by_rule("user-site-leaks-into-conda");
     assert_eq!(fs.len(), 1, "{v:#}");
