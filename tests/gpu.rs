@@ -92,26 +92,31 @@ impl Image {
         self
     }
 
-    /// The CUDA 12 wheels `tensorflow[and-cuda]==2.15.0.post1` pins.
-    fn tf215_cuda_wheels(&self) -> &Self {
+    /// NVIDIA's CUDA 12 runtime wheel (`libcudart.so.12`).
+    fn cudart12(&self, version: &str) -> &Self {
         self.nvidia(
             "nvidia-cuda-runtime-cu12",
-            "12.2.140",
+            version,
             "cuda_runtime",
             &["libcudart.so.12"],
         )
-        .nvidia(
-            "nvidia-cudnn-cu12",
-            "8.9.4.25",
-            "cudnn",
-            &["libcudnn.so.8", "libcudnn_adv_infer.so.8"],
-        )
-        .nvidia(
-            "nvidia-cublas-cu12",
-            "12.2.5.6",
-            "cublas",
-            &["libcublas.so.12", "libcublasLt.so.12"],
-        )
+    }
+
+    /// The CUDA 12 wheels `tensorflow[and-cuda]==2.15.0.post1` pins.
+    fn tf215_cuda_wheels(&self) -> &Self {
+        self.cudart12("12.2.140")
+            .nvidia(
+                "nvidia-cudnn-cu12",
+                "8.9.4.25",
+                "cudnn",
+                &["libcudnn.so.8", "libcudnn_adv_infer.so.8"],
+            )
+            .nvidia(
+                "nvidia-cublas-cu12",
+                "12.2.5.6",
+                "cublas",
+                &["libcublas.so.12", "libcublasLt.so.12"],
+            )
     }
 
     fn check(&self, extra: &[&str]) -> Value {
@@ -328,12 +333,7 @@ fn wheels_of_two_cuda_majors_and_a_wrong_cudnn() {
     let img = Image::new();
     img.driver("535.129.03")
         .tensorflow("tensorflow", "2.15.0", &tf_build_info("12.2", "8"))
-        .nvidia(
-            "nvidia-cuda-runtime-cu12",
-            "12.2.140",
-            "cuda_runtime",
-            &["libcudart.so.12"],
-        )
+        .cudart12("12.2.140")
         .nvidia("nvidia-cudnn-cu12", "9.1.0.70", "cudnn", &["libcudnn.so.9"]);
     let f = img.findings("cuda-libraries-mismatched");
     assert_eq!(f.len(), 1, "{f:#?}");
@@ -344,12 +344,7 @@ fn wheels_of_two_cuda_majors_and_a_wrong_cudnn() {
     let img = Image::new();
     img.driver("535.129.03")
         .tensorflow("tensorflow", "2.15.0", &tf_build_info("12.2", "8"))
-        .nvidia(
-            "nvidia-cuda-runtime-cu12",
-            "12.2.140",
-            "cuda_runtime",
-            &["libcudart.so.12"],
-        )
+        .cudart12("12.2.140")
         .nvidia(
             "nvidia-cudnn-cu12",
             "8.8.0.121",
@@ -380,12 +375,7 @@ fn tensorflow_and_torch_wanting_different_cudnn_majors() {
             "torch/version.py",
             "from typing import Optional\n\n__all__ = ['__version__', 'debug', 'cuda', 'git_version', 'hip']\n__version__ = '2.3.1'\ndebug = False\ncuda: Optional[str] = '12.1'\ngit_version = '63d5e9221bedd1546b7d364b5ce4171547db12a9'\nhip: Optional[str] = None\n",
         )
-        .nvidia(
-            "nvidia-cuda-runtime-cu12",
-            "12.1.105",
-            "cuda_runtime",
-            &["libcudart.so.12"],
-        )
+        .cudart12("12.1.105")
         .nvidia("nvidia-cudnn-cu12", "9.3.0.75", "cudnn", &["libcudnn.so.9"]);
     let f = img.findings("cuda-libraries-mismatched");
     assert_eq!(f.len(), 1, "{f:#?}");

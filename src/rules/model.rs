@@ -79,6 +79,23 @@ impl<'a> Models<'a> {
     }
 }
 
+impl<'a> Model<'a> {
+    /// The installed TensorFlow variant (`tensorflow`, `tensorflow-cpu`,
+    /// ...) and its layer; `tensorflow` first when several are. Variants in
+    /// `except` are passed over.
+    pub fn tensorflow(&self, except: &[&str]) -> Option<(&'a Distribution, usize)> {
+        let k = crate::knowledge::tensorflow();
+        let mut found: Vec<(&'a Distribution, usize)> = k
+            .variants
+            .iter()
+            .filter(|v| !except.contains(&v.as_str()))
+            .filter_map(|v| self.installed.get(v.as_str()).copied())
+            .collect();
+        found.sort_by_key(|(d, _)| d.normalized.as_deref() != Some("tensorflow"));
+        found.first().copied()
+    }
+}
+
 fn build<'a>(snapshot: &'a Snapshot, it: &'a Interpreter) -> Model<'a> {
     let layers = layers(snapshot, it);
     let installed = installed(&layers);

@@ -76,16 +76,9 @@ fn major(v: &str) -> Option<String> {
 fn frameworks<'a>(ctx: &CheckCtx, e: &Env<'a>) -> Vec<Framework<'a>> {
     let mut out = Vec::new();
     let linux_x86 = ctx.snapshot.host.os == "linux" && ctx.snapshot.host.arch == "x86_64";
-    let k = knowledge::tensorflow();
-    // The variant pip sees; `tensorflow` first when several are (their
-    // files overwrite each other: tensorflow-variants-mixed says so).
-    let mut tfs: Vec<(&Distribution, usize)> = k
-        .variants
-        .iter()
-        .filter_map(|v| e.installed.get(v.as_str()).copied())
-        .collect();
-    tfs.sort_by_key(|(d, _)| d.normalized.as_deref() != Some("tensorflow"));
-    if let Some(&(d, idx)) = tfs.first() {
+    // Several variants overwrite each other's files (tensorflow-variants-
+    // mixed says so): the one pip sees is judged.
+    if let Some((d, idx)) = e.tensorflow(&[]) {
         let v = d.version.as_deref().and_then(version);
         let name = d.normalized.as_deref().unwrap_or("");
         let f = match build_in(e, idx, "tensorflow") {
@@ -586,7 +579,7 @@ pub fn tensorflow_gpu_unsupported_platform(ctx: &CheckCtx, it: &Interpreter) -> 
     }
     let e = env(ctx, it);
     let k = knowledge::tensorflow();
-    let Some(tf) = frameworks_tf_dist(e) else {
+    let Some((tf, _)) = e.tensorflow(&[k.gpu.gpu_package.as_str()]) else {
         return Vec::new();
     };
     let tv = tf.version.as_deref().and_then(version);
@@ -662,18 +655,6 @@ pub fn tensorflow_gpu_unsupported_platform(ctx: &CheckCtx, it: &Interpreter) -> 
         })
     };
     hit.into_iter().collect()
-}
-
-fn frameworks_tf_dist<'a>(e: &Env<'a>) -> Option<&'a Distribution> {
-    let k = knowledge::tensorflow();
-    let mut found: Vec<&Distribution> = k
-        .variants
-        .iter()
-        .filter(|v| v.as_str() != k.gpu.gpu_package)
-        .filter_map(|v| e.installed.get(v.as_str()).map(|(d, _)| *d))
-        .collect();
-    found.sort_by_key(|d| d.normalized.as_deref() != Some("tensorflow"));
-    found.first().copied()
 }
 
 pub fn gpu_present_cpu_only_framework(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {

@@ -39,13 +39,7 @@ fn requirement_name_is(line: &str, pred: impl Fn(&str) -> bool) -> bool {
 fn tf<'a>(e: &Env<'a>) -> Option<Tf<'a>> {
     let k = knowledge::tensorflow();
     // The installed variant pip sees; `tensorflow` first when several are.
-    let mut found: Vec<&Distribution> = k
-        .variants
-        .iter()
-        .filter_map(|v| e.installed.get(v.as_str()).map(|(d, _)| *d))
-        .collect();
-    found.sort_by_key(|d| d.normalized.as_deref() != Some("tensorflow"));
-    if let Some(d) = found.first() {
+    if let Some((d, _)) = e.tensorflow(&[]) {
         return Some(Tf {
             dist: Some(d),
             version: dist_version(d),
