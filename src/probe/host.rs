@@ -33,12 +33,6 @@ fn kernel(file: &str) -> Option<String> {
 /// glibc's version from the library itself ("GNU C Library ... release
 /// version 2.36"), or musl's loader; read, never loaded.
 fn libc(fs: &Fs) -> Option<Libc> {
-    use regex::bytes::Regex;
-    use std::sync::OnceLock;
-    static RE: OnceLock<Regex> = OnceLock::new();
-    let re = RE.get_or_init(|| {
-        Regex::new(r"GNU C Library[^\n]{0,200}?version (\d+\.\d+)").expect("static regex")
-    });
     const GLIBC: &[&str] = &[
         "/lib/x86_64-linux-gnu/libc.so.6",
         "/lib/aarch64-linux-gnu/libc.so.6",
@@ -56,13 +50,9 @@ fn libc(fs: &Fs) -> Option<Libc> {
         if !fs.is_file(path) {
             continue;
         }
-        let bytes = fs.read_head(path, 16 << 20).ok()?;
-        let version = re
-            .captures(&bytes)
-            .map(|c| String::from_utf8_lossy(&c[1]).into_owned());
         return Some(Libc {
             family: "glibc".into(),
-            version,
+            version: glibc_version(fs, path),
             path: display(path),
         });
     }
@@ -79,6 +69,82 @@ fn libc(fs: &Fs) -> Option<Libc> {
                 });
             }
         }
+    }
+    None
+}
+
+/// The version in glibc's banner, read from the library's `.rodata`
+/// section alone (about a tenth of the file: the banner is a constant
+/// string), found through the ELF section headers. A file that is not ELF,
+/// or has no `.rodata`, is searched from its start instead, within the same
+/// bound.
+fn glibc_version(fs: &Fs, path: &Path) -> Option<String> {
+    const MAX: u64 = 16 << 20;
+    let rodata = fs.open_read(path).ok().and_then(|f| {
+        let cache = object::ReadCache::new(f);
+        elf_section(&cache, b".rodata", MAX)
+    });
+    let bytes = match rodata {
+        Some(b) => b,
+        None => fs.read_head(path, MAX).ok()?,
+    };
+    banner_version(&bytes)
+}
+
+/// The bytes of one section of an ELF file (either class, either byte
+/// order), if it has that section and it is at most `max` bytes.
+fn elf_section(data: &object::ReadCache<std::fs::File>, name: &[u8], max: u64) -> Option<Vec<u8>> {
+    use object::read::elf::{FileHeader, SectionHeader};
+    fn find<H: FileHeader>(
+        data: &object::ReadCache<std::fs::File>,
+        name: &[u8],
+        max: u64,
+    ) -> Option<Vec<u8>> {
+        let header = H::parse(data).ok()?;
+        let endian = header.endian().ok()?;
+        let sections = header.sections(endian, data).ok()?;
+        let (_, section) = sections.section_by_name(endian, name)?;
+        let (_, size) = section.file_range(endian)?;
+        if size > max {
+            return None;
+        }
+        section.data(endian, data).ok().map(<[u8]>::to_vec)
+    }
+    match object::FileKind::parse(data).ok()? {
+        object::FileKind::Elf64 => {
+            find::<object::elf::FileHeader64<object::Endianness>>(data, name, max)
+        }
+        object::FileKind::Elf32 => {
+            find::<object::elf::FileHeader32<object::Endianness>>(data, name, max)
+        }
+        _ => None,
+    }
+}
+
+/// "2.36" from "GNU C Library (Debian GLIBC 2.36-9) stable release version
+/// 2.36." (the banner `ldd --version` and `gnu_get_libc_version` share).
+fn banner_version(bytes: &[u8]) -> Option<String> {
+    const HEAD: &[u8] = b"GNU C Library";
+    const KEY: &[u8] = b"version ";
+    for at in memchr::memmem::find_iter(bytes, HEAD) {
+        let line = &bytes[at..bytes.len().min(at + HEAD.len() + 220)];
+        let line = &line[..memchr::memchr(b'\n', line).unwrap_or(line.len())];
+        let Some(v) = memchr::memmem::find(line, KEY) else {
+            continue;
+        };
+        let rest = &line[v + KEY.len()..];
+        let major = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        if major == 0 || rest.get(major) != Some(&b'.') {
+            continue;
+        }
+        let minor = rest[major + 1..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        if minor == 0 {
+            continue;
+        }
+        return Some(String::from_utf8_lossy(&rest[..major + 1 + minor]).into_owned());
     }
     None
 }
@@ -225,4 +291,59 @@ fn own_groups() -> Vec<u32> {
     }
     buf.truncate(n as usize);
     buf
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_banner_version_is_the_first_dotted_number_after_version() {
+        let v = |b: &[u8]| banner_version(b);
+        assert_eq!(
+            v(b"\0GNU C Library (Debian GLIBC 2.36-9+deb12u4) stable release version 2.36.\n")
+                .as_deref(),
+            Some("2.36")
+        );
+        assert_eq!(
+            v(b"GNU C Library (GNU libc) stable release version 2.26, by Roland").as_deref(),
+            Some("2.26")
+        );
+        // A banner without a version, then a real one further on.
+        assert_eq!(
+            v(b"GNU C Library\nversion 9.9\0GNU C Library release version 2.17\n").as_deref(),
+            Some("2.17")
+        );
+        assert_eq!(v(b"GNU C Library version 2"), None);
+        assert_eq!(v(b"GNU C Library version .36"), None);
+        assert_eq!(v(b"no banner at all"), None);
+        assert_eq!(v(b""), None);
+    }
+
+    /// The ELF path (headers, then `.rodata` only) against the running
+    /// process's own glibc: the library this very test is linked with.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    #[test]
+    fn the_hosts_glibc_version_matches_the_loaded_library() {
+        extern "C" {
+            fn gnu_get_libc_version() -> *const std::ffi::c_char;
+        }
+        // SAFETY: glibc returns a static NUL-terminated string.
+        let loaded = unsafe { std::ffi::CStr::from_ptr(gnu_get_libc_version()) }
+            .to_string_lossy()
+            .into_owned();
+        let fs = Fs::new("/");
+        let found = libc(&fs).expect("a glibc on a glibc host");
+        assert_eq!(
+            found.version.as_deref(),
+            Some(loaded.as_str()),
+            "{}",
+            found.path
+        );
+        // And it came from the section, not the fallback scan.
+        let f = fs.open_read(Path::new(&found.path)).unwrap();
+        let rodata = elf_section(&object::ReadCache::new(f), b".rodata", 16 << 20).unwrap();
+        assert_eq!(banner_version(&rodata).as_deref(), Some(loaded.as_str()));
+        assert!((rodata.len() as u64) < fs.metadata(Path::new(&found.path)).unwrap().len() / 2);
+    }
 }
