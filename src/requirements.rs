@@ -51,6 +51,31 @@ impl Req {
     }
 }
 
+/// [`parse`], remembered: requirement strings repeat across environments
+/// (the same packages in many venvs). Per thread, as a global lock here was
+/// taken ~300,000 times per run and kept two threads from scaling; bounded,
+/// so hostile metadata with endless distinct lines cannot grow it without
+/// end. `None` for a line that does not parse (ask [`parse`] why).
+pub fn parse_cached(s: &str) -> Option<std::sync::Arc<Req>> {
+    use std::sync::Arc;
+    thread_local! {
+        static CACHE: std::cell::RefCell<rustc_hash::FxHashMap<Box<str>, Option<Arc<Req>>>> =
+            Default::default();
+    }
+    if let Some(hit) = CACHE.with(|c| c.borrow().get(s).cloned()) {
+        return hit;
+    }
+    let parsed = parse(s).ok().map(Arc::new);
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= 100_000 {
+            c.clear();
+        }
+        c.insert(s.into(), parsed.clone());
+    });
+    parsed
+}
+
 /// Parses one PEP 508 requirement, refusing input that is too long or
 /// nested too deep before the parser sees it.
 pub fn parse(s: &str) -> Result<Req, String> {

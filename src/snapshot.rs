@@ -512,6 +512,42 @@ pub struct Distribution {
     /// unparseable name or version, unreadable, oversized).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<String>,
+    /// What the rules derive from the fields above, computed once on first
+    /// use and shared by every rule (never serialised).
+    #[serde(skip)]
+    pub memo: DistMemo,
+}
+
+/// See [`Distribution::memo`].
+#[derive(Debug, Clone, Default)]
+pub struct DistMemo {
+    requires: std::sync::OnceLock<Box<[Option<std::sync::Arc<crate::requirements::Req>>]>>,
+    version: std::sync::OnceLock<Option<pep440_rs::Version>>,
+}
+
+impl Distribution {
+    /// Each `Requires-Dist` line parsed (`None` where it does not parse), in
+    /// the order of [`Distribution::requires_dist`].
+    pub fn requirements(&self) -> &[Option<std::sync::Arc<crate::requirements::Req>>] {
+        self.memo.requires.get_or_init(|| {
+            self.requires_dist
+                .iter()
+                .map(|r| crate::requirements::parse_cached(r))
+                .collect()
+        })
+    }
+
+    /// The `Version:` as a PEP 440 version, when it is one.
+    pub fn parsed_version(&self) -> Option<&pep440_rs::Version> {
+        self.memo
+            .version
+            .get_or_init(|| {
+                self.version
+                    .as_deref()
+                    .and_then(|v| <pep440_rs::Version as std::str::FromStr>::from_str(v).ok())
+            })
+            .as_ref()
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,7 +6,7 @@
 //! rule alone speaks of Windows and macOS, where no CUDA build works.
 
 use super::environment::describe;
-use super::packages::{parse_requirement, python_cmd};
+use super::packages::python_cmd;
 use crate::knowledge::{self, numbers, series_of, version};
 use crate::rules::{CheckCtx, Fix, Hit, Severity};
 use crate::shell::Cmd;
@@ -176,9 +176,8 @@ fn frameworks<'a>(ctx: &CheckCtx, e: &Env<'a>) -> Vec<Framework<'a>> {
 
 /// The cuDNN major torch pins (`nvidia-cudnn-cu12==9.1.0.70`).
 fn torch_cudnn(d: &Distribution) -> Option<String> {
-    d.requires_dist.iter().find_map(|r| {
-        let q = parse_requirement(r)?;
-        let n = q.name.to_string();
+    d.requirements().iter().flatten().find_map(|q| {
+        let n: &str = q.name.as_ref();
         if !n.starts_with("nvidia-cudnn") {
             return None;
         }

@@ -15,7 +15,6 @@ use pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::{ExtraName, MarkerEnvironment, MarkerEnvironmentBuilder, Requirement};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::str::FromStr;
-use std::sync::Arc;
 
 /// A site dir as one interpreter sees it: its place on sys.path and why.
 #[derive(Clone, Copy)]
@@ -914,7 +913,11 @@ pub fn broken_distribution_metadata(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit
             let unparsed: Vec<(String, String)> = d
                 .requires_dist
                 .iter()
-                .filter_map(|r| {
+                // The parse the dependency pass made: the error text is
+                // parsed again only for the rare line that fails.
+                .zip(d.requirements())
+                .filter(|(_, q)| q.is_none())
+                .filter_map(|(r, _)| {
                     crate::requirements::parse(r)
                         .err()
                         .map(|e| (crate::requirements::quoted_line(r), e))
@@ -1039,31 +1042,7 @@ pub fn dangling_editable(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
 
 struct Resolved<'a> {
     dist: &'a Distribution,
-    reqs: Vec<Arc<Req>>,
-}
-
-/// Requirement strings repeat across environments (the same packages in
-/// many venvs) and across the two dependency rules: parse each once.
-pub fn parse_requirement(s: &str) -> Option<Arc<Req>> {
-    // Per thread: a global lock here was taken ~300,000 times per run and
-    // kept two threads from scaling. Bounded, so hostile metadata with
-    // endless distinct lines cannot grow it without end.
-    thread_local! {
-        static CACHE: std::cell::RefCell<HashMap<String, Option<Arc<Req>>>> =
-            Default::default();
-    }
-    if let Some(hit) = CACHE.with(|c| c.borrow().get(s).cloned()) {
-        return hit;
-    }
-    let parsed = crate::requirements::parse(s).ok().map(Arc::new);
-    CACHE.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.len() >= 100_000 {
-            c.clear();
-        }
-        c.insert(s.to_string(), parsed.clone());
-    });
-    parsed
+    reqs: Vec<&'a Req>,
 }
 
 fn requirements<'a>(installed: &BTreeMap<&'a str, (&'a Distribution, usize)>) -> Vec<Resolved<'a>> {
@@ -1071,11 +1050,7 @@ fn requirements<'a>(installed: &BTreeMap<&'a str, (&'a Distribution, usize)>) ->
         .values()
         .map(|(d, _)| Resolved {
             dist: d,
-            reqs: d
-                .requires_dist
-                .iter()
-                .filter_map(|r| parse_requirement(r))
-                .collect(),
+            reqs: d.requirements().iter().flatten().map(|q| &**q).collect(),
         })
         .collect()
 }
@@ -1163,23 +1138,27 @@ fn dependency_pass(ctx: &CheckCtx, it: &Interpreter) -> (Vec<Hit>, Vec<Hit>) {
             continue;
         };
         let own_extras = extras.get(own).map(Vec::as_slice).unwrap_or(&[]);
-        let who = format!(
-            "{} {}",
-            r.dist.name.as_deref().unwrap_or(own),
-            version_of(r.dist)
-        );
+        // Formatted only for a distribution with something to report.
+        let who = || {
+            format!(
+                "{} {}",
+                r.dist.name.as_deref().unwrap_or(own),
+                version_of(r.dist)
+            )
+        };
         for q in &r.reqs {
             if !q.applies(&env, own_extras) {
                 continue;
             }
-            let dep = q.name.to_string();
-            match inst.get(dep.as_str()) {
+            let dep: &str = q.name.as_ref();
+            match inst.get(dep) {
                 None if !unread => missing.push(Hit {
                     message: format!(
                         "{who} requires {}, which is not installed in `{}` (no directory on its sys.path holds it; {who} is in `{}`)",
                         q.name,
                         it.prefix,
-                        layers[r_layer(inst, r.dist)].dir.path
+                        layers[r_layer(inst, r.dist)].dir.path,
+                        who = who(),
                     ),
                     paths: vec![r.dist.path.clone()],
                     fix: how(req_spec(q)),
@@ -1191,20 +1170,20 @@ fn dependency_pass(ctx: &CheckCtx, it: &Interpreter) -> (Vec<Hit>, Vec<Hit>) {
                     else {
                         continue;
                     };
-                    let Some(v) = d.version.as_deref().and_then(|v| Version::from_str(v).ok())
-                    else {
+                    let Some(v) = d.parsed_version() else {
                         continue;
                     };
-                    if spec.contains(&v) {
+                    if spec.contains(v) {
                         continue;
                     }
                     incompatible.push(Hit {
                         message: format!(
-                            "{who} has requirement {}, but you have {} {} in `{}`",
+                            "{} has requirement {}, but you have {} {} in `{}`",
+                            who(),
                             req_spec(q),
-                            d.name.as_deref().unwrap_or(&dep),
+                            d.name.as_deref().unwrap_or(dep),
                             version_of(d),
-                            layers[inst.get(dep.as_str()).map(|x| x.1).unwrap_or(0)].dir.path
+                            layers[inst.get(dep).map(|x| x.1).unwrap_or(0)].dir.path
                         ),
                         paths: vec![r.dist.path.clone(), d.path.clone()],
                         fix: if managed || os_owned {
@@ -1214,7 +1193,7 @@ fn dependency_pass(ctx: &CheckCtx, it: &Interpreter) -> (Vec<Hit>, Vec<Hit>) {
                                 format!(
                                     "Install a version it accepts (or a {} that accepts {} {})",
                                     r.dist.name.as_deref().unwrap_or(own),
-                                    d.name.as_deref().unwrap_or(&dep),
+                                    d.name.as_deref().unwrap_or(dep),
                                     version_of(d)
                                 ),
                                 vec![Cmd::new(&py)

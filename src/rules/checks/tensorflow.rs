@@ -3,7 +3,7 @@
 //! checks only compare them with the snapshot.
 
 use super::environment::describe;
-use super::packages::{copies, parse_requirement, python_cmd, winner};
+use super::packages::{copies, python_cmd, winner};
 use crate::knowledge::{self, manylinux_needs, series_of, specifiers, version, Tensorflow};
 use crate::rules::{CheckCtx, Fix, Hit, Severity};
 use crate::shell::{quote, Cmd};
@@ -29,11 +29,15 @@ fn dist_version(d: &Distribution) -> Option<Version> {
     d.version.as_deref().and_then(version)
 }
 
-/// Whether the requirement's project name (PEP 503 normalised) passes
-/// `pred`; false when it does not parse. Borrowed from the parse cache: the
-/// TensorFlow rules ask this of every requirement of every distribution.
-fn requirement_name_is(line: &str, pred: impl Fn(&str) -> bool) -> bool {
-    parse_requirement(line).is_some_and(|q| pred(q.name.as_ref()))
+/// The first `Requires-Dist` line of `d` outside any extra whose project
+/// name (PEP 503 normalised) passes `pred`, as written. Reads the parse the
+/// distribution keeps: the TensorFlow rules ask this of every distribution.
+fn requirement_named(d: &Distribution, pred: impl Fn(&str) -> bool) -> Option<&str> {
+    d.requires_dist
+        .iter()
+        .zip(d.requirements())
+        .find(|(r, q)| q.as_ref().is_some_and(|q| pred(q.name.as_ref())) && !r.contains("extra =="))
+        .map(|(r, _)| r.as_str())
 }
 
 fn tf<'a>(e: &Env<'a>) -> Option<Tf<'a>> {
@@ -51,13 +55,7 @@ fn tf<'a>(e: &Env<'a>) -> Option<Tf<'a>> {
     e.tf_wanted_by
         .get_or_init(|| {
             e.installed.iter().find_map(|(name, (d, _))| {
-                d.requires_dist
-                    .iter()
-                    .find(|r| {
-                        mentions_tensorflow(r)
-                            && !r.contains("extra ==")
-                            && requirement_name_is(r, |n| k.is_variant(n))
-                    })
+                requirement_named(d, |n| k.is_variant(n))
                     .map(|req| format!("`{name}` (`{}`)", req.trim()))
             })
         })
@@ -67,18 +65,6 @@ fn tf<'a>(e: &Env<'a>) -> Option<Tf<'a>> {
             version: None,
             wanted_by: Some(w),
         })
-}
-
-/// Whether a requirement line can name a TensorFlow variant (all hold
-/// `tensorflow` or `tf` then a separator and `nightly`, in any case): the
-/// cheap test before parsing it.
-fn mentions_tensorflow(r: &str) -> bool {
-    let b = r.as_bytes();
-    let has = |needle: &[u8]| {
-        b.windows(needle.len())
-            .any(|w| w.eq_ignore_ascii_case(needle))
-    };
-    has(b"tensorflow") || has(b"nightly")
 }
 
 fn minor_of(it: &Interpreter) -> Option<String> {
@@ -250,15 +236,11 @@ fn constraint_hit(
     }
     // Whether TensorFlow's own metadata already says so (then pip check
     // reports it too); if not, this is the only place it is caught.
-    let declared = tf_dist
-        .requires_dist
-        .iter()
-        .filter_map(|r| parse_requirement(r))
-        .any(|q| {
-            q.name.as_ref() == project
-                && matches!(&q.version_or_url,
+    let declared = tf_dist.requirements().iter().flatten().any(|q| {
+        q.name.as_ref() == project
+            && matches!(&q.version_or_url,
                     Some(pep508_rs::VersionOrUrl::VersionSpecifier(s)) if !s.contains(&ov))
-        });
+    });
     let py = python_cmd(it);
     vec![Hit {
         message: format!(
@@ -335,11 +317,7 @@ pub fn gpu_deprecated(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
         });
     }
     for (name, (d, _)) in &e.installed {
-        if let Some(req) = d
-            .requires_dist
-            .iter()
-            .find(|r| !r.contains("extra ==") && requirement_name_is(r, |n| n == k.gpu.gpu_package))
-        {
+        if let Some(req) = requirement_named(d, |n| n == k.gpu.gpu_package) {
             out.push(Hit {
                 message: format!(
                     "`{name}` {} in {} requires `{}`, which was removed as a real package in TensorFlow {removed}: installing it fails or resolves to an old release",
