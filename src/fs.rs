@@ -253,7 +253,22 @@ pub fn decode_text(bytes: &[u8], max: u64) -> (String, bool) {
     let truncated = bytes.len() as u64 > max;
     let bytes = &bytes[..bytes.len().min(max as usize)];
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    (String::from_utf8_lossy(bytes).into_owned(), truncated)
+    (lossy(bytes).into_owned(), truncated)
+}
+
+/// `String::from_utf8_lossy`, with the fast validation first: the lossy
+/// decoder walks byte by byte even over valid text, and nearly every file
+/// read is valid UTF-8 (it was 8% of a `check --all`).
+pub fn lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.into(),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
+/// [`lossy`] of an owned buffer, reusing it when it is valid UTF-8.
+pub fn lossy_owned(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// Up to the last `max` bytes of a regular file given by its host path, for

@@ -841,7 +841,7 @@ fn overlaps(
     for row in rdr.byte_records() {
         let Ok(row) = row else { continue };
         let Some(p) = row.get(0) else { continue };
-        let p = String::from_utf8_lossy(p);
+        let p = crate::fs::lossy(p);
         if p.ends_with(".pyc") {
             continue;
         }

@@ -123,7 +123,7 @@ pub fn read_site_dir(ctx: &Ctx, dir: &Path, installer: bool) -> SiteDir {
     // Held open: the metadata dirs inside are opened relative to it.
     let mut handle = ctx.fs.open_dir(dir).ok();
     let listed = handle.as_mut().and_then(|h| h.list_typed().ok());
-    let mut names = match listed.map_or_else(|| ctx.fs.read_dir_typed(dir), Ok) {
+    let names = match listed.map_or_else(|| ctx.fs.read_dir_typed(dir), Ok) {
         Ok(n) => n,
         Err(e) => {
             out.error = Some(format!("cannot list: {e}"));
@@ -133,31 +133,34 @@ pub fn read_site_dir(ctx: &Ctx, dir: &Path, installer: bool) -> SiteDir {
     };
     // Where each name stands in the directory's own listing: with two
     // metadata dirs of one project, `importlib.metadata` and pip take the
-    // first one listed, not the first in sorted order.
-    let position: std::collections::HashMap<std::ffi::OsString, u32> = names
-        .iter()
-        .enumerate()
-        .map(|(i, (n, _))| (n.clone(), i as u32))
-        .collect();
-    names.sort_by(|a, b| a.0.cmp(&b.0));
+    // first one listed, not the first in sorted order. Visited sorted.
+    let mut order: Vec<u32> = (0..names.len() as u32).collect();
+    order.sort_unstable_by(|&a, &b| names[a as usize].0.cmp(&names[b as usize].0));
     let mut non_utf8 = 0usize;
-    let mut entries: Vec<Entry> = Vec::new();
+    let mut entries: Vec<(Option<u32>, Entry)> = Vec::new();
     if dir.extension().is_some_and(|e| e == "egg") {
         let info = dir.join("EGG-INFO");
         if ctx.fs.is_dir(&info) {
-            entries.push(Entry::Dist(info, DistFormat::Egg, false));
+            let listing = names.iter().position(|(n, _)| n == "EGG-INFO");
+            entries.push((
+                listing.map(|i| i as u32),
+                Entry::Dist(info, DistFormat::Egg, false),
+            ));
         }
     }
-    let classified: Vec<Option<Entry>> = names
+    let classified: Vec<Option<Entry>> = order
         .par_iter()
-        .map(|(name, t)| classify(ctx, dir, handle.as_ref(), name, *t))
+        .map(|&i| {
+            let (name, t) = &names[i as usize];
+            classify(ctx, dir, handle.as_ref(), name, *t)
+        })
         .collect();
-    for ((name, _), e) in names.iter().zip(classified) {
-        if name.to_str().is_none() {
+    for (&i, e) in order.iter().zip(classified) {
+        if names[i as usize].0.to_str().is_none() {
             non_utf8 += 1;
             continue;
         }
-        entries.extend(e);
+        entries.extend(e.map(|e| (Some(i), e)));
     }
     if non_utf8 > 0 {
         ctx.note(
@@ -167,32 +170,31 @@ pub fn read_site_dir(ctx: &Ctx, dir: &Path, installer: bool) -> SiteDir {
     }
 
     let mut dist_paths = Vec::new();
-    for e in entries {
+    for (listing, e) in entries {
         match e {
-            Entry::Dist(p, f, plain) => dist_paths.push((p, f, plain)),
+            Entry::Dist(p, f, plain) => dist_paths.push((p, f, plain, listing)),
             Entry::Pth(p) => out.pth_files.push(read_pth(ctx, dir, &p)),
             Entry::Leftover(n) => out.leftovers.push(n),
             Entry::Module(m) => out.modules.push(m),
         }
     }
-    let read: Vec<(Distribution, Vec<String>)> = dist_paths
+    let read: Vec<(Distribution, FileList)> = dist_paths
         .par_iter()
-        .map(|(p, f, plain)| {
-            read_distribution(
+        .map(|(p, f, plain, listing)| {
+            let (mut d, files) = read_distribution(
                 ctx,
                 dir,
                 p,
                 *f,
                 handle.as_ref().filter(|_| *plain),
                 installer,
-            )
+            );
+            d.listing = *listing;
+            (d, files)
         })
         .collect();
     let mut files_of = Vec::with_capacity(read.len());
-    for (mut d, files) in read {
-        d.listing = Path::new(&d.path)
-            .file_name()
-            .and_then(|n| position.get(n).copied());
+    for (d, files) in read {
         out.distributions.push(d);
         files_of.push(files);
     }
@@ -436,7 +438,7 @@ fn read_distribution(
     format: DistFormat,
     site_handle: Option<&OpenDir>,
     installer: bool,
-) -> (Distribution, Vec<String>) {
+) -> (Distribution, FileList) {
     let mut d = Distribution {
         path: display(path),
         format,
@@ -447,7 +449,7 @@ fn read_distribution(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let (dir_name, dir_version) = name_version_from_file_name(&file_name);
-    let mut files = Vec::new();
+    let mut files = FileList::default();
     match format {
         DistFormat::DistInfo => {
             // A plain dist-info is read relative to the open site dir; a
@@ -691,13 +693,10 @@ fn read_zipped_egg(ctx: &Ctx, egg: &Path, out: &mut SiteDir) {
             .push("no EGG-INFO/PKG-INFO in the zipped egg".into()),
     }
     if let Some(b) = member("EGG-INFO/requires.txt", MAX_SMALL) {
-        d.requires_dist
-            .extend(requires_txt(&String::from_utf8_lossy(&b)));
+        d.requires_dist.extend(requires_txt(&crate::fs::lossy(&b)));
     }
-    d.top_level = top_level_txt(
-        member("EGG-INFO/top_level.txt", MAX_SMALL)
-            .map(|b| String::from_utf8_lossy(&b).into_owned()),
-    );
+    d.top_level =
+        top_level_txt(member("EGG-INFO/top_level.txt", MAX_SMALL).map(crate::fs::lossy_owned));
     if d.name.is_none() {
         d.name = dir_name;
     }
@@ -729,11 +728,14 @@ fn parse_metadata(bytes: &[u8], fname: &str, d: &mut Distribution) {
     let head_len = memchr::memmem::find(bytes, b"\n\n")
         .map(|i| i + 2)
         .unwrap_or(bytes.len());
-    let text = String::from_utf8_lossy(&bytes[..head_len]);
+    let text = crate::fs::lossy(&bytes[..head_len]);
     let mut ended = head_len < bytes.len();
     let mut bad_lines = 0usize;
-    let mut current: Option<(String, String)> = None;
-    let mut headers: Vec<(String, String)> = Vec::new();
+    // (the header if it is one of KEPT, its value); other headers are
+    // counted, not copied.
+    let mut current: Option<(Option<&'static str>, String)> = None;
+    let mut headers: Vec<(&'static str, String)> = Vec::new();
+    let mut n_headers = 0usize;
     for line in text.split('\n') {
         let line = line.strip_suffix('\r').unwrap_or(line);
         if line.is_empty() {
@@ -744,22 +746,28 @@ fn parse_metadata(bytes: &[u8], fname: &str, d: &mut Distribution) {
             // A folded line continues the header before it; only the
             // headers read below are kept, so a huge `Description` folded
             // over megabytes costs a scan, not memory.
-            if let Some((k, v)) = current.as_mut() {
-                if KEPT.contains(&k.as_str()) && v.len() < MAX_METADATA as usize {
+            if let Some((Some(_), v)) = current.as_mut() {
+                if v.len() < MAX_METADATA as usize {
                     v.push('\n');
                     v.push_str(line.trim());
                 }
             }
             continue;
         }
-        if let Some(h) = current.take() {
-            headers.push(h);
+        if let Some((k, v)) = current.take() {
+            n_headers += 1;
+            headers.extend(k.map(|k| (k, v)));
         }
         match line.split_once(':') {
             Some((k, v))
-                if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') =>
+                if !k.is_empty() && k.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-') =>
             {
-                current = Some((k.to_ascii_lowercase(), v.trim().to_string()));
+                let kept = KEPT.iter().find(|x| k.eq_ignore_ascii_case(x)).copied();
+                let value = match kept {
+                    Some(_) => v.trim().to_string(),
+                    None => String::new(),
+                };
+                current = Some((kept, value));
             }
             _ => bad_lines += 1,
         }
@@ -773,17 +781,18 @@ fn parse_metadata(bytes: &[u8], fname: &str, d: &mut Distribution) {
         // The last header may be cut: drop it.
         current = None;
     }
-    if let Some(h) = current.take() {
-        headers.push(h);
+    if let Some((k, v)) = current.take() {
+        n_headers += 1;
+        headers.extend(k.map(|k| (k, v)));
     }
-    if bad_lines > 0 && headers.is_empty() {
+    if bad_lines > 0 && n_headers == 0 {
         d.problems.push(format!(
             "{fname} is not core metadata (no `Key: value` headers)"
         ));
         return;
     }
     for (k, v) in headers {
-        match k.as_str() {
+        match k {
             "name" => d.name = Some(v),
             "version" => d.version = Some(v),
             "requires-dist" => d.requires_dist.push(v),
@@ -810,7 +819,7 @@ fn read_record(
     fname: &str,
     relative_to: Option<&Path>,
     d: &mut Distribution,
-    files: &mut Vec<String>,
+    files: &mut FileList,
     lists_direct_url: &mut bool,
 ) -> bool {
     let bytes = match src.read_head(fname, MAX_RECORD + 1) {
@@ -828,12 +837,12 @@ fn read_record(
         d.problems
             .push(format!("{fname} is larger than {} MiB", MAX_RECORD >> 20));
     }
-    let text = String::from_utf8_lossy(&bytes);
+    let text = crate::fs::lossy(&bytes);
     // egg-info: paths relative to the egg-info dir, so `../pkg/x.py`.
     let egg_prefix = relative_to
         .and_then(|r| r.file_name())
         .map(|n| n.to_string_lossy().into_owned());
-    let mut top: BTreeSet<String> = BTreeSet::new();
+    let mut top: Vec<String> = Vec::new();
     for line in text.lines() {
         let raw = if relative_to.is_some() {
             line.trim()
@@ -869,21 +878,42 @@ fn read_record(
         if rel.contains("__pycache__/") || rel.ends_with(".pyc") && rel.contains('/') {
             continue;
         }
-        let first = rel.split('/').next().unwrap_or("");
-        let is_file_at_top = !rel.contains('/');
-        if let Some(name) = top_level_name(first, is_file_at_top) {
-            if !top.contains(name) {
-                top.insert(name.to_string());
-            }
-        }
+        let (first, is_file_at_top) = match rel.find('/') {
+            Some(i) => (&rel[..i], false),
+            None => (&rel[..], true),
+        };
         if first.ends_with(".dist-info") || first.ends_with(".egg-info") {
             *lists_direct_url |= rel.ends_with("/direct_url.json");
             continue;
         }
-        files.push(rel.into_owned());
+        files.push(&rel);
+        // Lines of one top-level name come together: compare with the
+        // last one before searching (a package's names are few).
+        if let Some(name) = top_level_name(first, is_file_at_top) {
+            if top.last().map(String::as_str) != Some(name) && !top.iter().any(|t| t == name) {
+                top.push(name.to_string());
+            }
+        }
     }
-    d.top_level = top.into_iter().collect();
+    top.sort();
+    d.top_level = top;
     true
+}
+
+/// The files one RECORD lists, in one buffer (a line each): a `String` per
+/// file was most of the allocations of reading a site dir.
+#[derive(Default)]
+pub(crate) struct FileList(String);
+
+impl FileList {
+    fn push(&mut self, f: &str) {
+        self.0.push_str(f);
+        self.0.push('\n');
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.split_terminator('\n')
+    }
 }
 
 /// A relative path that `normpath` leaves as it is: no empty, `.` or `..`
@@ -1114,13 +1144,15 @@ fn attach_editable_finders(ctx: &Ctx, dir: &Path, out: &mut SiteDir) {
 
 /// Files listed by several distributions' RECORDs, grouped by the set of
 /// distributions sharing them.
-fn shared_files(dists: &[Distribution], files_of: &[Vec<String>]) -> Vec<SharedFiles> {
-    let mut owner: HashMap<&str, usize> = HashMap::new();
+fn shared_files(dists: &[Distribution], files_of: &[FileList]) -> Vec<SharedFiles> {
+    let total: usize = files_of.iter().map(|f| f.0.len() / 32).sum();
+    let mut owner: rustc_hash::FxHashMap<&str, usize> = Default::default();
+    owner.reserve(total);
     let mut groups: BTreeMap<Vec<usize>, Vec<&str>> = BTreeMap::new();
-    let mut multi: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut multi: rustc_hash::FxHashMap<&str, Vec<usize>> = Default::default();
     for (i, files) in files_of.iter().enumerate() {
-        for f in files {
-            match owner.get(f.as_str()) {
+        for f in files.iter() {
+            match owner.get(f) {
                 None => {
                     owner.insert(f, i);
                 }
