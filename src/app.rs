@@ -2,12 +2,12 @@
 //! targets, run the rules, render, and map the result to an exit code.
 
 use crate::cli::{
-    CheckArgs, CheckFormat, Cli, ColorChoice, Command, FailOn, ReportArgs, RuleArgs, ScanFormat,
-    WhyArgs,
+    CheckArgs, CheckFormat, Cli, ColorChoice, Command, FailOn, ReportArgs, ScanFormat, WhyArgs,
 };
-use crate::config::{Config, Suppressed};
+use crate::config::Config;
 use crate::probe::{self, Options};
 use crate::render;
+use crate::rules::Suppressed;
 use crate::rules::{self, Finding, Selection, Unresolved};
 use crate::snapshot::{Snapshot, SCHEMA_VERSION};
 use crate::Error;
@@ -136,7 +136,7 @@ fn dispatch(cli: Cli, opts: &Options, out: &mut Vec<u8>) -> Result<u8, Error> {
         Command::Report(a) => report(&mut out, &opts, &a),
         Command::Rules(a) => {
             // With the config's extra rules, so a CI's own rules are listed too.
-            let catalog = Config::load(&RuleArgs::default())?.catalog;
+            let catalog = Config::load(&Default::default())?.catalog;
             match a.format {
                 ScanFormat::Json => {
                     serde_json::to_writer_pretty(&mut out, &catalog.rules)
@@ -148,7 +148,7 @@ fn dispatch(cli: Cli, opts: &Options, out: &mut Vec<u8>) -> Result<u8, Error> {
             Ok(0)
         }
         Command::Explain(a) => {
-            let catalog = Config::load(&RuleArgs::default())?.catalog;
+            let catalog = Config::load(&Default::default())?.catalog;
             let Some(rule) = catalog.find(&a.rule) else {
                 return Err(Error::Usage(format!(
                     "no rule named `{}`; `envdoctor rules` lists them",
@@ -176,7 +176,7 @@ fn set_color(choice: ColorChoice) {
 fn check(out: &mut impl Write, opts: &Options, a: &CheckArgs) -> Result<u8, Error> {
     // The configuration is read first: a broken config file fails fast,
     // before any probing.
-    let mut config = Config::load(&a.rules)?;
+    let mut config = Config::load(&a.rules.overrides())?;
     for file in &a.requirements {
         config
             .settings
@@ -310,7 +310,7 @@ fn evaluate(
 
 /// `report`: every environment and the machine-wide checks, as Markdown.
 fn report(out: &mut impl Write, opts: &Options, a: &ReportArgs) -> Result<u8, Error> {
-    let config = Config::load(&a.rules)?;
+    let config = Config::load(&a.rules.overrides())?;
     let snap = match &a.snapshot {
         Some(path) => {
             reject_live_options(opts)?;

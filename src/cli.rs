@@ -164,6 +164,19 @@ pub struct RuleArgs {
     pub no_config: bool,
 }
 
+impl RuleArgs {
+    /// The flags as the configuration layer takes them.
+    pub fn overrides(&self) -> crate::config::Overrides {
+        crate::config::Overrides {
+            select: self.select.clone(),
+            ignore: self.ignore.clone(),
+            severity: self.severity.clone(),
+            config: self.config.clone(),
+            no_config: self.no_config,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// Write the report for a snapshot written by `envdoctor scan --format json` instead of this machine

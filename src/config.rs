@@ -20,9 +20,8 @@
 //! keys, unknown rules, levels, rule files that do not load, ignores without
 //! a reason.
 
-use crate::cli::RuleArgs;
 use crate::fs::Fs;
-use crate::rules::{Catalog, Finding, Settings, Severity};
+use crate::rules::{Catalog, Finding, Settings, Severity, Suppressed};
 use crate::snapshot::Snapshot;
 use crate::Error;
 use serde::Deserialize;
@@ -70,13 +69,6 @@ struct PyprojectTool {
     envdoctor: Option<FileConfig>,
 }
 
-/// A finding the configuration accepts, with the reason it gives.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct Suppressed {
-    pub finding: Finding,
-    pub reason: String,
-}
-
 /// One `[[ignore]]` entry, resolved.
 #[derive(Debug, Clone)]
 struct Suppression {
@@ -85,6 +77,22 @@ struct Suppression {
     /// As written (absolute, `~/...`, or already joined to the config's directory).
     environment: Option<String>,
     reason: String,
+}
+
+/// What the command line says over the configuration file (the `cli`
+/// layer fills it from its flags; this layer knows nothing of clap).
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// Only these rules (names or codes); replaces the file's `select`.
+    pub select: Vec<String>,
+    /// Not these rules.
+    pub ignore: Vec<String>,
+    /// (rule, level) pairs.
+    pub severity: Vec<(String, String)>,
+    /// This file instead of the one found from the current directory.
+    pub config: Option<PathBuf>,
+    /// No configuration file at all.
+    pub no_config: bool,
 }
 
 /// The rules to run and how, from the configuration file and the flags.
@@ -100,7 +108,7 @@ pub struct Config {
 impl Config {
     /// Finds and reads the configuration file (unless `--no-config`), loads
     /// its extra rules, validates everything and merges the flags over it.
-    pub fn load(args: &RuleArgs) -> Result<Config, Error> {
+    pub fn load(args: &Overrides) -> Result<Config, Error> {
         let file = if args.no_config {
             None
         } else if let Some(p) = &args.config {

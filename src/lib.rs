@@ -15,6 +15,7 @@ pub mod requirements;
 pub mod rules;
 pub mod shell;
 pub mod snapshot;
+pub mod units;
 
 /// envdoctor's own failures: they exit 2 with a message saying what to do.
 #[derive(Debug, thiserror::Error)]

@@ -20,6 +20,11 @@ use pep440_rs::{Version, VersionSpecifier};
 use pep508_rs::{ExtraName, MarkerEnvironment, MarkerTree};
 use std::str::FromStr;
 
+/// Parentheses in a marker nest at most this deep. Real markers nest two or
+/// three levels; the parser recurses per level, so 15,000 would overflow
+/// the stack (and abort) instead of failing.
+pub const MAX_NESTING: usize = 32;
+
 /// A marker holding a comparison of `platform_release`, or an ordered one
 /// of another string marker.
 #[derive(Debug, Clone)]
@@ -289,7 +294,7 @@ impl<'a> Parser<'a> {
         if self.peek()?.0 == Tok::Open {
             self.next();
             self.depth += 1;
-            if self.depth > crate::requirements::MAX_NESTING {
+            if self.depth > MAX_NESTING {
                 return None;
             }
             let n = self.or()?;

@@ -2,7 +2,7 @@
 //! a `requirements.txt` (pip's format: `-r` includes followed, options and
 //! constraints skipped) or from `pyproject.toml` `[project] dependencies`.
 //! They are the project's input, not facts of the machine, so they reach the
-//! rules beside the snapshot (in the [`crate::rules::Selection`]), never in it.
+//! rules beside the snapshot (in the rule engine's `Selection`), never in it.
 
 use crate::fs::Fs;
 use crate::Error;
@@ -16,10 +16,7 @@ const MAX_DEPTH: usize = 8;
 /// A requirement string longer than this is not one (pip's own lines are
 /// far shorter); refusing it bounds the parser's work.
 pub const MAX_REQUIREMENT: usize = 16 * 1024;
-/// Parentheses in a marker nest at most this deep. Real markers nest two or
-/// three levels; the parser recurses per level, so 15,000 would overflow
-/// the stack (and abort) instead of failing.
-pub const MAX_NESTING: usize = 32;
+pub use crate::markers::MAX_NESTING;
 
 /// A parsed requirement, with its marker kept for packaging's evaluation
 /// when pep508_rs would judge it differently ([`crate::markers`]).
@@ -49,6 +46,24 @@ impl Req {
             None => self.requirement.evaluate_markers(env, extras),
         }
     }
+}
+
+/// PEP 503: lowercase, runs of `-`, `_`, `.` become one `-`.
+pub fn normalize(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut sep = false;
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            sep = true;
+            continue;
+        }
+        if sep && !out.is_empty() {
+            out.push('-');
+        }
+        sep = false;
+        out.extend(c.to_lowercase());
+    }
+    out
 }
 
 /// [`parse`], remembered: requirement strings repeat across environments
@@ -410,6 +425,13 @@ fn requirements_txt(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pep503() {
+        assert_eq!(normalize("TensorFlow_GPU"), "tensorflow-gpu");
+        assert_eq!(normalize("zope.interface"), "zope-interface");
+        assert_eq!(normalize("a__-b"), "a-b");
+    }
 
     /// Every shape the fuzz targets found pep508_rs 0.9 panicking on is
     /// refused before the parser sees it (the panic guard behind it is the

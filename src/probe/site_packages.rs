@@ -318,24 +318,6 @@ pub fn is_identifier(s: &str) -> bool {
         && c.all(|c| c == '_' || c.is_alphanumeric())
 }
 
-/// PEP 503: lowercase, runs of `-`, `_`, `.` become one `-`.
-pub fn normalize(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut sep = false;
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            sep = true;
-            continue;
-        }
-        if sep && !out.is_empty() {
-            out.push('-');
-        }
-        sep = false;
-        out.extend(c.to_lowercase());
-    }
-    out
-}
-
 fn read_pth(ctx: &Ctx, dir: &Path, pth: &Path) -> PthFile {
     let mut out = PthFile {
         path: display(pth),
@@ -703,7 +685,7 @@ fn read_zipped_egg(ctx: &Ctx, egg: &Path, out: &mut SiteDir) {
     if d.version.is_none() {
         d.version = dir_version;
     }
-    d.normalized = d.name.as_deref().map(normalize);
+    d.normalized = d.name.as_deref().map(crate::requirements::normalize);
     for t in &d.top_level {
         out.modules.push(Module {
             name: t.clone(),
@@ -1256,13 +1238,6 @@ mod tests {
         for p in not_plain {
             assert!(!is_plain_relative(p), "{p}");
         }
-    }
-
-    #[test]
-    fn pep503() {
-        assert_eq!(normalize("TensorFlow_GPU"), "tensorflow-gpu");
-        assert_eq!(normalize("zope.interface"), "zope-interface");
-        assert_eq!(normalize("a__-b"), "a-b");
     }
 
     #[test]

@@ -51,22 +51,6 @@ fn md_text(s: &str) -> String {
     out
 }
 
-/// `1.2 GiB`
-fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
-}
-
 /// Replaces the home directory by `~` where it starts a path (`/root/x`,
 /// `/root` alone), not inside a longer name (`/rootfs`).
 pub fn tilde(doc: &str, home: Option<&str>) -> String {
@@ -267,7 +251,11 @@ pub fn report(out: &mut impl Write, run: &Run, from_snapshot: Option<&str>) -> i
                 state.push("a directory on the way cannot be entered".to_string());
             }
             if let Some(a) = &c.audit {
-                state.push(format!("{} entries, {}", a.entries, human_bytes(a.bytes)));
+                state.push(format!(
+                    "{} entries, {}",
+                    a.entries,
+                    crate::units::bytes_iec(a.bytes)
+                ));
                 if a.other_owner.count > 0 {
                     state.push(format!("{} owned by another user", a.other_owner.count));
                 }
@@ -328,8 +316,12 @@ pub fn report(out: &mut impl Write, run: &Run, from_snapshot: Option<&str>) -> i
                 (None, None) => "?".into(),
             };
             let mut free = match (st.free_bytes, st.total_bytes) {
-                (Some(f), Some(t)) => format!("{} of {}", human_bytes(f), human_bytes(t)),
-                (Some(f), None) => human_bytes(f),
+                (Some(f), Some(t)) => format!(
+                    "{} of {}",
+                    crate::units::bytes_iec(f),
+                    crate::units::bytes_iec(t)
+                ),
+                (Some(f), None) => crate::units::bytes_iec(f),
                 _ => "?".into(),
             };
             if st.read_only {
@@ -489,7 +481,5 @@ mod tests {
     fn cells_and_code() {
         assert_eq!(cell("a|b\nc"), "a\\|b c");
         assert_eq!(code("a`b"), "``a`b``");
-        assert_eq!(human_bytes(512), "512 B");
-        assert_eq!(human_bytes(3 << 30), "3.0 GiB");
     }
 }

@@ -8,7 +8,7 @@ pub mod sarif;
 pub mod text;
 pub mod why;
 
-use crate::config::Suppressed;
+use crate::rules::Suppressed;
 use crate::rules::{Catalog, Finding, Selection, Settings, Severity};
 use crate::snapshot::Snapshot;
 use serde::Serialize;
@@ -167,21 +167,5 @@ pub fn plural(n: usize, word: &str) -> String {
         format!("{n} {word}")
     } else {
         format!("{n} {word}s")
-    }
-}
-
-/// `1.2 GB` (decimal units, as `df -H` and pip print them).
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    let mut v = n as f64;
-    let mut i = 0;
-    while v >= 1000.0 && i < UNITS.len() - 1 {
-        v /= 1000.0;
-        i += 1;
-    }
-    if i == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[i])
     }
 }

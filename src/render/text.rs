@@ -424,7 +424,7 @@ fn caches(out: &mut impl Write, snap: &Snapshot, verbose: bool) -> io::Result<()
             (Some(d), _) => format!("disabled by {d}"),
             (None, Some(a)) => format!(
                 "{} in {} entries{}",
-                crate::render::human_bytes(a.bytes),
+                crate::units::bytes_si(a.bytes),
                 a.entries,
                 a.bounded
                     .as_deref()

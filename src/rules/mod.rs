@@ -246,6 +246,13 @@ pub struct Hit {
     pub environment: Option<String>,
 }
 
+/// A finding the configuration accepts, with the reason it gives.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Suppressed {
+    pub finding: Finding,
+    pub reason: String,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Finding {
     pub code: String,

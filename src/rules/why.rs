@@ -3,7 +3,7 @@
 //! marked. Built from the snapshot only, like the rules.
 
 use super::checks::packages::{copies, installed, layers, winner};
-use crate::probe::site_packages::normalize;
+use crate::requirements::normalize;
 use crate::snapshot::{Interpreter, ModuleKind, Snapshot};
 use serde::Serialize;
 

@@ -79,7 +79,7 @@ fn describe_entry(e: &Entry) -> String {
 }
 
 fn bytes(n: u64) -> String {
-    crate::render::human_bytes(n)
+    crate::units::bytes_si(n)
 }
 
 fn param_u64(ctx: &CheckCtx, key: &str, default: u64) -> u64 {

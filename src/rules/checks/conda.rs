@@ -12,7 +12,7 @@ use std::path::Path;
 
 /// PEP 503 normalisation (conda names compare the same way).
 fn norm(name: &str) -> String {
-    crate::probe::site_packages::normalize(name)
+    crate::requirements::normalize(name)
 }
 
 /// The project name a requirement string starts with (`numpy>=1.2; ...`).
