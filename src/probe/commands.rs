@@ -5,7 +5,8 @@
 //! `$PYENV_ROOT/version`), shebang lines, `#!/usr/bin/env NAME`, and pip's
 //! `/bin/sh` trampoline. Shims are never executed.
 
-use super::interpreters::{identify_exe, path_dirs, pyenv_root};
+use super::identify::identify_exe;
+use super::locate::{path_dirs, pyenv_root};
 use super::version::{is_python_name, shebang, version_key, Shebang};
 use super::Ctx;
 use crate::fs::{display, normpath};

@@ -9,7 +9,7 @@
 //! many conda packages say `pip` in it (pypa/pip#9949). Records can list
 //! tens of thousands of files, so they are indexed once per environment.
 
-use super::interpreters::subdirs;
+use super::locate::subdirs;
 use super::Ctx;
 use crate::fs::display;
 use crate::redact;

@@ -10,7 +10,9 @@ pub mod disk;
 pub mod exec;
 pub mod gpu;
 pub mod host;
+pub mod identify;
 pub mod interpreters;
+pub mod locate;
 pub mod requested;
 pub mod site;
 pub mod site_packages;
@@ -241,9 +243,13 @@ pub fn scan(opts: &Options) -> Result<Snapshot, crate::Error> {
     };
     let conda = conda::machine(&ctx);
     let gpu = gpu::host(&ctx);
+    let command_pythons: Vec<PathBuf> = commands
+        .iter()
+        .filter_map(|c| c.interpreter.clone())
+        .collect();
     let mut interpreters = interpreters::discover(
         &ctx,
-        &commands,
+        &command_pythons,
         requested.as_deref(),
         opts.requested_only,
         &conda,
@@ -251,7 +257,8 @@ pub fn scan(opts: &Options) -> Result<Snapshot, crate::Error> {
     // A broken environment's fix names a working Python of the same
     // version by path: that takes knowing the others (no site-packages).
     if opts.requested_only && interpreters.iter().any(|i| i.error.is_some()) {
-        interpreters = interpreters::discover(&ctx, &commands, requested.as_deref(), false, &conda);
+        interpreters =
+            interpreters::discover(&ctx, &command_pythons, requested.as_deref(), false, &conda);
     }
     conda::describe_envs(&ctx, &mut interpreters);
     if opts.stdlib_modules {
