@@ -6,7 +6,7 @@
 //! installed map itself (a 10,000-distribution environment spent most of
 //! its rule time there).
 
-use super::checks::packages::{installed, layers, Layer};
+use super::checks::packages::{copies, installed, layers, Copy, Layer};
 use super::Hit;
 use crate::snapshot::{Distribution, Interpreter, Snapshot};
 use std::collections::BTreeMap;
@@ -22,6 +22,10 @@ pub struct Model<'a> {
     /// The distribution that requires TensorFlow where none is installed
     /// (`` `trainer` (`tensorflow>=2.15`) ``), computed on first use.
     pub(crate) tf_wanted_by: OnceLock<Option<String>>,
+    /// Every importable copy of each top-level name, in sys.path order
+    /// ([`Model::copies`]).
+    copies: OnceLock<BTreeMap<&'a str, Vec<Copy<'a>>>>,
+    it: Option<&'a Interpreter>,
 }
 
 /// The models of a snapshot's interpreters, each built on first use (rules
@@ -74,12 +78,24 @@ impl<'a> Models<'a> {
                 installed: BTreeMap::new(),
                 deps: OnceLock::new(),
                 tf_wanted_by: OnceLock::new(),
+                copies: OnceLock::new(),
+                it: None,
             }),
         }
     }
 }
 
 impl<'a> Model<'a> {
+    /// Every importable copy of each top-level name along sys.path (the
+    /// import-name index), built once and read by every rule that asks
+    /// which copy `import x` loads.
+    pub fn copies(&self) -> &BTreeMap<&'a str, Vec<Copy<'a>>> {
+        self.copies.get_or_init(|| match self.it {
+            Some(it) => copies(&self.layers, it),
+            None => BTreeMap::new(),
+        })
+    }
+
     /// The installed TensorFlow variant (`tensorflow`, `tensorflow-cpu`,
     /// ...) and its layer; `tensorflow` first when several are. Variants in
     /// `except` are passed over.
@@ -104,5 +120,7 @@ fn build<'a>(snapshot: &'a Snapshot, it: &'a Interpreter) -> Model<'a> {
         installed,
         deps: OnceLock::new(),
         tf_wanted_by: OnceLock::new(),
+        copies: OnceLock::new(),
+        it: Some(it),
     }
 }

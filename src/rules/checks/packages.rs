@@ -500,14 +500,15 @@ pub fn why_first(it: &Interpreter, w: &SysPathEntry, l: &SysPathEntry) -> String
 
 pub fn shadowed_package(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
     let ignore = params_strs(ctx, "ignore_names");
-    let layers = &ctx.model(it).layers;
-    let all = copies(layers, it);
+    let model = ctx.model(it);
+    let layers = &model.layers;
+    let all = model.copies();
     // One finding per (winning dir + distribution, shadowed dir + distribution):
     // setuptools shadows setuptools as `setuptools`, `pkg_resources` and
     // `_distutils_hack` at once.
     type Key = (usize, Option<String>, usize, Option<String>);
     let mut groups: BTreeMap<Key, Vec<(&Copy, &Copy)>> = BTreeMap::new();
-    for (name, cs) in &all {
+    for (name, cs) in all {
         if ignore.iter().any(|i| {
             i.strip_suffix('*')
                 .map_or(*name == i.as_str(), |p| name.starts_with(p))

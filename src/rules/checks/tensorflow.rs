@@ -3,7 +3,7 @@
 //! checks only compare them with the snapshot.
 
 use super::environment::describe;
-use super::packages::{copies, python_cmd, winner};
+use super::packages::{python_cmd, winner};
 use crate::knowledge::{self, manylinux_needs, series_of, specifiers, version, Tensorflow};
 use crate::rules::{CheckCtx, Fix, Hit, Severity};
 use crate::shell::{quote, Cmd};
@@ -494,7 +494,7 @@ pub fn glibc_too_old(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
 
 pub fn metadata_version_mismatch(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
     let e = env(ctx, it);
-    let all = copies(&e.layers, it);
+    let all = e.copies();
     let py = python_cmd(it);
     let mut out = Vec::new();
     for f in knowledge::version_files() {
