@@ -566,7 +566,12 @@ pub fn normpath(p: &Path) -> PathBuf {
 /// A path as the snapshot stores it. Names that are not UTF-8 are kept
 /// readable with U+FFFD; the probe that met them says so in a note.
 pub fn display(p: &Path) -> String {
-    p.to_string_lossy().into_owned()
+    // `to_string_lossy` walks the bytes one by one even when they are
+    // valid UTF-8 (nearly always): validate the fast way first.
+    match p.to_str() {
+        Some(s) => s.to_owned(),
+        None => p.to_string_lossy().into_owned(),
+    }
 }
 
 #[cfg(test)]

@@ -702,7 +702,7 @@ fn parse_metadata(bytes: &[u8], fname: &str, d: &mut Distribution) {
         d.problems.push(format!("{fname} is empty"));
         return;
     }
-    if bytes.contains(&0) {
+    if memchr::memchr(0, bytes).is_some() {
         d.problems
             .push(format!("{fname} is binary data, not core metadata"));
         return;
@@ -718,7 +718,7 @@ fn parse_metadata(bytes: &[u8], fname: &str, d: &mut Distribution) {
     let mut current: Option<(Option<&'static str>, String)> = None;
     let mut headers: Vec<(&'static str, String)> = Vec::new();
     let mut n_headers = 0usize;
-    for line in text.split('\n') {
+    for line in split_newlines(&text) {
         let line = line.strip_suffix('\r').unwrap_or(line);
         if line.is_empty() {
             ended = true;
@@ -825,7 +825,7 @@ fn read_record(
         .and_then(|r| r.file_name())
         .map(|n| n.to_string_lossy().into_owned());
     let mut top: Vec<String> = Vec::new();
-    for line in text.lines() {
+    for line in lines(&text) {
         let raw = if relative_to.is_some() {
             line.trim()
         } else {
@@ -894,14 +894,70 @@ impl FileList {
     }
 
     fn iter(&self) -> impl Iterator<Item = &str> {
-        self.0.split_terminator('\n')
+        let mut start = 0;
+        memchr::memchr_iter(b'\n', self.0.as_bytes()).map(move |end| {
+            let f = &self.0[start..end];
+            start = end + 1;
+            f
+        })
     }
+}
+
+/// `str::lines` (a `\r` before each `\n` dropped, no empty last line),
+/// through the memchr crate's vectorised search: RECORDs run to thousands
+/// of lines.
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let line = match memchr::memchr(b'\n', rest.as_bytes()) {
+            Some(i) => {
+                let line = &rest[..i];
+                rest = &rest[i + 1..];
+                line.strip_suffix('\r').unwrap_or(line)
+            }
+            None => std::mem::take(&mut rest),
+        };
+        Some(line)
+    })
+}
+
+/// `text.split('\n')`, through the memchr crate's search.
+fn split_newlines(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let r = rest?;
+        Some(match memchr::memchr(b'\n', r.as_bytes()) {
+            Some(i) => {
+                rest = Some(&r[i + 1..]);
+                &r[..i]
+            }
+            None => {
+                rest = None;
+                r
+            }
+        })
+    })
 }
 
 /// A relative path that `normpath` leaves as it is: no empty, `.` or `..`
 /// part (so no leading or doubled `/`, no trailing `/`).
 fn is_plain_relative(p: &str) -> bool {
-    p.split('/').all(|c| !c.is_empty() && c != "." && c != "..")
+    // Byte by byte: this runs for every line of every RECORD.
+    let b = p.as_bytes();
+    let mut start = 0;
+    loop {
+        let end = memchr::memchr(b'/', &b[start..]).map_or(b.len(), |i| start + i);
+        if matches!(&b[start..end], b"" | b"." | b"..") {
+            return false;
+        }
+        if end == b.len() {
+            return true;
+        }
+        start = end + 1;
+    }
 }
 
 fn top_level_name(first: &str, is_file: bool) -> Option<&str> {
@@ -938,7 +994,7 @@ fn csv_first_field(line: &str) -> &str {
             None => rest,
         }
     } else {
-        line.split(',').next().unwrap_or("")
+        memchr::memchr(b',', line.as_bytes()).map_or(line, |i| &line[..i])
     }
 }
 
@@ -1223,6 +1279,37 @@ mod tests {
             name_version_from_file_name("Foo.egg-link"),
             (Some("Foo".into()), None)
         );
+    }
+
+    #[test]
+    fn lines_split_as_str_lines_does() {
+        for t in [
+            "",
+            "a",
+            "a\n",
+            "a\nb",
+            "a\r\nb\r\n",
+            "\n\n",
+            "a\r",
+            "\r\n",
+            "x\ry\nz",
+        ] {
+            assert_eq!(
+                lines(t).collect::<Vec<_>>(),
+                t.lines().collect::<Vec<_>>(),
+                "{t:?}"
+            );
+            assert_eq!(
+                split_newlines(t).collect::<Vec<_>>(),
+                t.split('\n').collect::<Vec<_>>(),
+                "{t:?}"
+            );
+        }
+        let mut f = FileList::default();
+        for p in ["a/b.py", "", "c"] {
+            f.push(p);
+        }
+        assert_eq!(f.iter().collect::<Vec<_>>(), ["a/b.py", "", "c"]);
     }
 
     #[test]
