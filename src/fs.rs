@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use std::ffi::OsString;
 use std::fs::{File, Metadata, OpenOptions};
 use std::io::{self, Read};
+use std::os::fd::AsFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -29,11 +30,70 @@ pub const MAX_DIR_ENTRIES: usize = 100_000;
 pub struct Fs {
     /// The host directory that stands for `/`.
     root: PathBuf,
+    /// What each path's stat said, this run (see [`Fs::metadata`]).
+    stats: std::sync::Arc<StatCache>,
+}
+
+/// (path, how) -> the metadata or the error's OS code (or kind).
+type StatCache = Mutex<rustc_hash::FxHashMap<(PathBuf, Stat), Result<Metadata, StatError>>>;
+
+/// Which stat a cached answer is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Stat {
+    /// Of a path inside the root, symlinks followed.
+    Follow,
+    /// Of a path inside the root, its last component not followed.
+    NoFollow,
+    /// `lstat` of a host path (a step of [`Fs::canonicalize`]).
+    HostLstat,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum StatError {
+    Os(i32),
+    Kind(io::ErrorKind),
+}
+
+impl StatError {
+    fn of(e: &io::Error) -> Self {
+        e.raw_os_error()
+            .map_or(StatError::Kind(e.kind()), StatError::Os)
+    }
+
+    fn error(self) -> io::Error {
+        match self {
+            StatError::Os(code) => io::Error::from_raw_os_error(code),
+            StatError::Kind(k) => io::Error::from(k),
+        }
+    }
 }
 
 impl Fs {
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Fs { root: root.into() }
+        Fs {
+            root: root.into(),
+            stats: Default::default(),
+        }
+    }
+
+    /// One stat per path and run: discovery asks the same questions of a
+    /// base interpreter for each of its venvs (`os.py`, `site.py`, its
+    /// `bin/`), fifty venvs over. A run is a reading of one moment; a file
+    /// that changes during it may be seen either way.
+    fn stat_cached(&self, p: &Path, how: Stat) -> io::Result<Metadata> {
+        let key = (p.to_path_buf(), how);
+        if let Some(hit) = self.stats.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return hit.map_err(StatError::error);
+        }
+        let got = match how {
+            Stat::Follow => self.metadata_uncached(p),
+            Stat::NoFollow => self.host_nofollow(p).and_then(std::fs::symlink_metadata),
+            Stat::HostLstat => std::fs::symlink_metadata(p),
+        };
+        if let Ok(mut m) = self.stats.lock() {
+            m.insert(key, got.as_ref().map(Clone::clone).map_err(StatError::of));
+        }
+        got
     }
 
     pub fn is_host_root(&self) -> bool {
@@ -65,9 +125,11 @@ impl Fs {
 
     /// Resolves every symlink in `p` (which must be absolute), staying inside
     /// the root. Fails with the OS error for a missing component and with
-    /// `ELOOP` for a symlink loop.
+    /// `ELOOP` for a symlink loop. Walked component by component, as
+    /// `realpath` does, but each step's `lstat` is remembered for the run:
+    /// fifty venvs resolve the same `/root/.pyenv/versions/...` prefix.
     pub fn canonicalize(&self, p: &Path) -> io::Result<PathBuf> {
-        if self.is_host_root() {
+        if !p.is_absolute() && self.is_host_root() {
             return std::fs::canonicalize(p);
         }
         let mut hops = 0;
@@ -82,7 +144,7 @@ impl Fs {
                 continue;
             }
             let candidate = done.join(&part);
-            let meta = std::fs::symlink_metadata(self.host(&candidate))?;
+            let meta = self.stat_cached(&self.host(&candidate), Stat::HostLstat)?;
             if meta.file_type().is_symlink() {
                 hops += 1;
                 if hops > MAX_LINK_HOPS {
@@ -112,6 +174,10 @@ impl Fs {
 
     /// Metadata with symlinks followed inside the root.
     pub fn metadata(&self, p: &Path) -> io::Result<Metadata> {
+        self.stat_cached(p, Stat::Follow)
+    }
+
+    fn metadata_uncached(&self, p: &Path) -> io::Result<Metadata> {
         if self.is_host_root() {
             return std::fs::metadata(p);
         }
@@ -122,7 +188,7 @@ impl Fs {
     /// directories leading to it are resolved inside the root, so a link
     /// on the way (`/opt/conda -> /X`) never reaches the host's `/X`.
     pub fn symlink_metadata(&self, p: &Path) -> io::Result<Metadata> {
-        std::fs::symlink_metadata(self.host_nofollow(p)?)
+        self.stat_cached(p, Stat::NoFollow)
     }
 
     pub fn read_link(&self, p: &Path) -> io::Result<PathBuf> {
@@ -232,15 +298,25 @@ impl Fs {
     /// The names in a directory, sorted (byte order, as Python's `sorted`
     /// on str mostly agrees with), cut at [`MAX_DIR_ENTRIES`].
     pub fn read_dir_names(&self, p: &Path) -> io::Result<Vec<OsString>> {
-        let host = self.resolved_host(p)?;
+        self.read_dir_names_where(p, |_| true)
+    }
+
+    /// [`Fs::read_dir_names`], keeping only the names `keep` accepts: the
+    /// others cost no allocation (a venv's site-packages lists hundreds of
+    /// entries to find its few `.pth` files).
+    pub fn read_dir_names_where(
+        &self,
+        p: &Path,
+        keep: impl Fn(&[u8]) -> bool,
+    ) -> io::Result<Vec<OsString>> {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = self.open_dir(p)?;
         let mut names = Vec::new();
-        for entry in std::fs::read_dir(host)? {
-            let Ok(entry) = entry else { continue };
-            names.push(entry.file_name());
-            if names.len() >= MAX_DIR_ENTRIES {
-                break;
+        each_entry(dir.fd.as_fd(), |name, _| {
+            if keep(name) {
+                names.push(std::ffi::OsStr::from_bytes(name).to_os_string());
             }
-        }
+        })?;
         names.sort();
         Ok(names)
     }
@@ -309,27 +385,8 @@ impl Fs {
     /// Like [`Fs::read_dir_names`], with each entry's type as the listing
     /// gives it: a site-packages scan then needs no `stat` per entry.
     pub fn read_dir_typed(&self, p: &Path) -> io::Result<Vec<(OsString, EntryType)>> {
-        let host = self.resolved_host(p)?;
-        let mut out = Vec::new();
-        for entry in std::fs::read_dir(host)? {
-            let Ok(entry) = entry else { continue };
-            let Ok(t) = entry.file_type() else { continue };
-            let t = if t.is_symlink() {
-                EntryType::Symlink
-            } else if t.is_dir() {
-                EntryType::Dir
-            } else if t.is_file() {
-                EntryType::File
-            } else {
-                EntryType::Other
-            };
-            out.push((entry.file_name(), t));
-            if out.len() >= MAX_DIR_ENTRIES {
-                break;
-            }
-        }
         // In listing order, as `list_typed`.
-        Ok(out)
+        self.open_dir(p)?.list_typed()
     }
 }
 
@@ -340,7 +397,33 @@ impl Fs {
 /// through a handle: callers read symlinked entries by path, through [`Fs`],
 /// which keeps them inside the root.
 pub struct OpenDir {
-    dir: rustix::fs::Dir,
+    fd: rustix::fd::OwnedFd,
+}
+
+/// Calls `f` with each entry of the open directory `fd` (`.` and `..`
+/// left out), in listing order, as its name's bytes and its type, from one
+/// reused buffer: no allocation per entry. Stops after
+/// [`MAX_DIR_ENTRIES`] entries.
+fn each_entry(
+    fd: rustix::fd::BorrowedFd<'_>,
+    mut f: impl FnMut(&[u8], rustix::fs::FileType),
+) -> io::Result<()> {
+    let mut buf = vec![std::mem::MaybeUninit::<u8>::uninit(); 32 << 10];
+    let mut dir = rustix::fs::RawDir::new(fd, &mut buf);
+    let mut n = 0usize;
+    while let Some(entry) = dir.next() {
+        let entry = entry?;
+        let name = entry.file_name().to_bytes();
+        if name == b"." || name == b".." {
+            continue;
+        }
+        f(name, entry.file_type());
+        n += 1;
+        if n >= MAX_DIR_ENTRIES {
+            break;
+        }
+    }
+    Ok(())
 }
 
 const DIR_FLAGS: rustix::fs::OFlags = rustix::fs::OFlags::RDONLY
@@ -354,15 +437,13 @@ impl Fs {
     pub fn open_dir(&self, p: &Path) -> io::Result<OpenDir> {
         let host = self.resolved_host(p)?;
         let fd = rustix::fs::open(host.as_path(), DIR_FLAGS, rustix::fs::Mode::empty())?;
-        Ok(OpenDir {
-            dir: rustix::fs::Dir::new(fd)?,
-        })
+        Ok(OpenDir { fd })
     }
 }
 
 impl OpenDir {
     fn fd(&self) -> io::Result<rustix::fd::BorrowedFd<'_>> {
-        Ok(self.dir.fd()?)
+        Ok(self.fd.as_fd())
     }
 
     /// The entries with their types, in the order the listing gives them,
@@ -371,21 +452,20 @@ impl OpenDir {
     pub fn list_typed(&mut self) -> io::Result<Vec<(OsString, EntryType)>> {
         use std::os::unix::ffi::OsStrExt;
         let mut out = Vec::new();
-        while let Some(entry) = self.dir.read() {
-            let entry = entry?;
-            let name = entry.file_name().to_bytes();
-            if name == b"." || name == b".." {
-                continue;
-            }
-            let t = match entry.file_type() {
+        let fd = self.fd.as_fd();
+        each_entry(fd, |name, t| {
+            let t = match t {
                 rustix::fs::FileType::Symlink => EntryType::Symlink,
                 rustix::fs::FileType::Directory => EntryType::Dir,
                 rustix::fs::FileType::RegularFile => EntryType::File,
                 // A filesystem that leaves the type out (DT_UNKNOWN): ask.
                 rustix::fs::FileType::Unknown => {
+                    let Ok(name) = std::ffi::CString::new(name) else {
+                        return;
+                    };
                     match rustix::fs::statat(
-                        self.fd()?,
-                        entry.file_name(),
+                        fd,
+                        name.as_c_str(),
                         rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
                     ) {
                         Ok(st) => match rustix::fs::FileType::from_raw_mode(st.st_mode) {
@@ -394,21 +474,17 @@ impl OpenDir {
                             rustix::fs::FileType::RegularFile => EntryType::File,
                             _ => EntryType::Other,
                         },
-                        Err(_) => continue,
+                        Err(_) => return,
                     }
                 }
                 _ => EntryType::Other,
             };
             out.push((std::ffi::OsStr::from_bytes(name).to_os_string(), t));
-            if out.len() >= MAX_DIR_ENTRIES {
-                break;
-            }
-        }
+        })?;
         // In the listing's own order, which Python's `os.listdir` and so
         // `importlib.metadata` follow; callers sort for display.
         Ok(out)
     }
-
     /// Up to `max` bytes of the regular file `rel` (relative to this
     /// directory), as [`Fs::read_head`] reads a path. A symlink as the last
     /// component is refused (`ELOOP`): read those by path.
@@ -446,9 +522,7 @@ impl OpenDir {
     pub fn has_file_in(&self, name: &std::ffi::OsStr, file: &str) -> bool {
         let mut rel = PathBuf::from(name);
         rel.push(file);
-        let Ok(fd) = self.dir.fd() else {
-            return false;
-        };
+        let fd = self.fd.as_fd();
         rustix::fs::statat(fd, rel.as_path(), rustix::fs::AtFlags::empty())
             .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode).is_file())
     }

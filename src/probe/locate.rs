@@ -29,7 +29,9 @@ pub fn path_dirs(ctx: &Ctx) -> Vec<PathBuf> {
 }
 
 pub fn python_executables(ctx: &Ctx, dir: &Path) -> Vec<PathBuf> {
-    let Ok(names) = ctx.fs.read_dir_names(dir) else {
+    // `/usr/bin` holds thousands of names: only python-ish ones are kept.
+    let pythonish = |n: &[u8]| n.starts_with(b"python") || n.starts_with(b"pypy");
+    let Ok(names) = ctx.fs.read_dir_names_where(dir, pythonish) else {
         return Vec::new();
     };
     names

@@ -73,15 +73,13 @@ impl Builder<'_> {
             return;
         }
         self.push(dir.to_path_buf(), origin, None);
-        let Ok(names) = self.ctx.fs.read_dir_names(dir) else {
+        // Only the `.pth` names are kept (site.py reads them sorted).
+        let pth = |n: &[u8]| n.ends_with(b".pth") && !n.starts_with(b".");
+        let Ok(names) = self.ctx.fs.read_dir_names_where(dir, pth) else {
             self.ctx.note(dir, "cannot list this site directory");
             return;
         };
         for name in names {
-            let n = name.to_string_lossy();
-            if !n.ends_with(".pth") || n.starts_with('.') {
-                continue;
-            }
             let pth = dir.join(&name);
             self.read_pth(dir, &pth);
         }
