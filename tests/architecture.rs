@@ -111,7 +111,15 @@ fn the_crates_modules_form_no_cycle() {
         panic!("`{a}` uses `{b}`, which leads back to `{a}`: {g:#?}");
     }
     // The named layers, bottom-up: nothing below reaches a layer above.
-    let order = ["fs", "markers", "requirements", "snapshot", "probe", "rules", "render"];
+    let order = [
+        "fs",
+        "markers",
+        "requirements",
+        "snapshot",
+        "probe",
+        "rules",
+        "render",
+    ];
     for (i, low) in order.iter().enumerate() {
         for high in &order[i + 1..] {
             assert!(
@@ -126,7 +134,10 @@ fn the_crates_modules_form_no_cycle() {
 fn each_probe_can_be_read_alone() {
     let probe = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/probe");
     let g = graph(&probe, Some("probe"), &["mod"]);
-    assert!(g["commands"].contains("identify"), "the test reads edges: {g:?}");
+    assert!(
+        g["commands"].contains("identify"),
+        "the test reads edges: {g:?}"
+    );
     if let Some((a, b)) = cycle(&g) {
         panic!("probe `{a}` uses `{b}`, which leads back to `{a}`: {g:#?}");
     }
