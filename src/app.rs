@@ -185,21 +185,34 @@ fn check(out: &mut impl Write, opts: &Options, a: &CheckArgs) -> Result<u8, Erro
     }
     // `--python X` as the user meant it: a shim, a name on PATH, a project
     // dir. Not a Python at all: exit 2. A Python that cannot run: a finding.
-    let (python, broken) = match (&a.python, &a.snapshot) {
-        (Some(p), None) => requested(opts, p)?,
+    // A live check reads through one context: resolving `--python`, the
+    // scan and the targets' site-packages share its notes and stat cache.
+    // `check`'s snapshot is never shown, so only what a rule reads is read.
+    let ctx = match &a.snapshot {
+        Some(_) => None,
+        None => Some(probe::Ctx::new(&Options {
+            rule_facts_only: true,
+            ..opts.clone()
+        })?),
+    };
+    let (python, broken) = match (&a.python, &ctx) {
+        (Some(p), Some(ctx)) => requested(ctx, p)?,
         (p, _) => (p.clone(), None),
     };
-    let mut snap = match &a.snapshot {
-        Some(path) => {
+    let mut snap = match (&a.snapshot, &ctx) {
+        (Some(path), _) => {
             reject_live_options(opts)?;
             load_snapshot(path)?
         }
-        None => {
+        (None, ctx) => {
             let mut opts = opts.clone();
             opts.python = python.clone();
             opts.skip_site_packages = true;
             opts.requested_only = a.python.is_some();
-            probe::scan(&opts)?
+            match ctx {
+                Some(ctx) => probe::scan_in(ctx, &opts)?,
+                None => probe::scan(&opts)?,
+            }
         }
     };
     let mut selection = match broken {
@@ -209,13 +222,10 @@ fn check(out: &mut impl Write, opts: &Options, a: &CheckArgs) -> Result<u8, Erro
         },
         None => select(&snap, a, python.as_deref())?,
     };
-    if a.snapshot.is_none() {
+    if let Some(ctx) = &ctx {
         // Only the targets' site-packages: `check` stays fast on a machine
         // with hundreds of environments.
-        let mut opts = opts.clone();
-        opts.python = python.clone();
-        opts.rule_facts_only = true;
-        probe::read_site_packages(&opts, &mut snap, &selection.targets)?;
+        probe::read_site_packages_in(ctx, &mut snap, &selection.targets);
     }
     selection.how.resize(selection.targets.len(), String::new());
     let (findings, suppressed, summary) = evaluate(&config, &snap, &selection);
@@ -277,10 +287,10 @@ fn render_check(out: &mut impl Write, a: &CheckArgs, run: &render::Run) -> Resul
 /// Resolves `--python X` for a live run: the path to probe, or why what
 /// it names cannot run (reported as a finding, so the gate fails).
 fn requested(
-    opts: &Options,
+    ctx: &probe::Ctx,
     raw: &Path,
 ) -> Result<(Option<std::path::PathBuf>, Option<Unresolved>), Error> {
-    Ok(match probe::requested::resolve(opts, raw)? {
+    Ok(match probe::requested::resolve_in(ctx, raw)? {
         probe::requested::Requested::Found(p) => (Some(p), None),
         probe::requested::Requested::Broken { path, reason, fix } => (
             None,
@@ -365,8 +375,9 @@ fn why(out: &mut impl Write, opts: &Options, a: &WhyArgs) -> Result<u8, Error> {
         };
         return why_report(out, &snap, target, a);
     }
+    let ctx = probe::Ctx::new(opts)?;
     let (python, broken) = match &a.python {
-        Some(p) => requested(opts, p)?,
+        Some(p) => requested(&ctx, p)?,
         None => (None, None),
     };
     if let Some(b) = broken {
@@ -380,7 +391,7 @@ fn why(out: &mut impl Write, opts: &Options, a: &WhyArgs) -> Result<u8, Error> {
     opts.skip_site_packages = true;
     opts.requested_only = a.python.is_some();
     opts.stdlib_modules = true;
-    let mut snap = probe::scan(&opts)?;
+    let mut snap = probe::scan_in(&ctx, &opts)?;
     let selection = select_one(&snap, python.as_deref(), false)?;
     let Some(&target) = selection.targets.first() else {
         let why = selection
@@ -392,7 +403,7 @@ fn why(out: &mut impl Write, opts: &Options, a: &WhyArgs) -> Result<u8, Error> {
             "no environment to ask ({why}); pass `--python PATH`"
         )));
     };
-    probe::read_site_packages(&opts, &mut snap, &[target])?;
+    probe::read_site_packages_in(&ctx, &mut snap, &[target]);
     why_report(out, &snap, target, a)
 }
 

@@ -202,6 +202,14 @@ impl Ctx {
         }
     }
 
+    /// The notes so far, leaving none behind.
+    fn take_notes(&self) -> Vec<Note> {
+        self.notes
+            .lock()
+            .map(|mut n| std::mem::take(&mut *n))
+            .unwrap_or_default()
+    }
+
     pub fn note(&self, path: &Path, message: impl Into<String>) {
         let note = Note {
             path: crate::fs::display(path),
@@ -225,9 +233,16 @@ impl Ctx {
 
 /// Reads the whole machine (or root) into a snapshot.
 pub fn scan(opts: &Options) -> Result<Snapshot, crate::Error> {
-    let ctx = Ctx::new(opts)?;
-    let host = host::probe(&ctx);
-    let commands = commands::probe(&ctx);
+    scan_in(&Ctx::new(opts)?, opts)
+}
+
+/// [`scan`] with a context the caller holds (and goes on using: `check`
+/// resolves `--python`, scans and reads its targets' site-packages
+/// through one, so each path is stat'ed once). The context's notes so far
+/// go into the snapshot.
+pub fn scan_in(ctx: &Ctx, opts: &Options) -> Result<Snapshot, crate::Error> {
+    let host = host::probe(ctx);
+    let commands = commands::probe(ctx);
     let requested = match &opts.python {
         Some(p) => {
             let abs = ctx.cwd.join(p);
@@ -241,14 +256,14 @@ pub fn scan(opts: &Options) -> Result<Snapshot, crate::Error> {
         }
         None => None,
     };
-    let conda = conda::machine(&ctx);
-    let gpu = gpu::host(&ctx);
+    let conda = conda::machine(ctx);
+    let gpu = gpu::host(ctx);
     let command_pythons: Vec<PathBuf> = commands
         .iter()
         .filter_map(|c| c.interpreter.clone())
         .collect();
     let mut interpreters = interpreters::discover(
-        &ctx,
+        ctx,
         &command_pythons,
         requested.as_deref(),
         opts.requested_only,
@@ -258,29 +273,29 @@ pub fn scan(opts: &Options) -> Result<Snapshot, crate::Error> {
     // version by path: that takes knowing the others (no site-packages).
     if opts.requested_only && interpreters.iter().any(|i| i.error.is_some()) {
         interpreters =
-            interpreters::discover(&ctx, &command_pythons, requested.as_deref(), false, &conda);
+            interpreters::discover(ctx, &command_pythons, requested.as_deref(), false, &conda);
     }
-    conda::describe_envs(&ctx, &mut interpreters);
+    conda::describe_envs(ctx, &mut interpreters);
     if opts.stdlib_modules {
         for it in &mut interpreters {
-            it.stdlib_modules = interpreters::stdlib_modules(&ctx, it);
+            it.stdlib_modules = interpreters::stdlib_modules(ctx, it);
         }
     }
-    let commands = commands::link(&ctx, commands, &mut interpreters);
+    let commands = commands::link(ctx, commands, &mut interpreters);
     if ctx.exec {
-        exec::run_all(&ctx, &mut interpreters);
+        exec::run_all(ctx, &mut interpreters);
         for it in &mut interpreters {
-            it.runtime_sys_path = exec::runtime_sys_path(&ctx, it);
+            it.runtime_sys_path = exec::runtime_sys_path(ctx, it);
         }
     }
-    let config = config::probe(&ctx, &interpreters);
-    let judge = disk::Judge::new(&ctx);
-    let caches = caches::probe(&ctx, &judge, &config, &interpreters);
+    let config = config::probe(ctx, &interpreters);
+    let judge = disk::Judge::new(ctx);
+    let caches = caches::probe(ctx, &judge, &config, &interpreters);
     let mounts = disk::mounts();
-    let mut storage = disk::probe(&ctx, &judge, &mounts, &interpreters);
+    let mut storage = disk::probe(ctx, &judge, &mounts, &interpreters);
     for c in caches.iter().filter(|c| c.disabled_by.is_none()) {
         storage.push(disk::storage(
-            &ctx,
+            ctx,
             &judge,
             &mounts,
             "cache",
@@ -293,11 +308,11 @@ pub fn scan(opts: &Options) -> Result<Snapshot, crate::Error> {
         Default::default()
     } else {
         let all: Vec<usize> = (0..interpreters.len()).collect();
-        let read = site_packages::probe(&ctx, &interpreters, &all);
-        conda::probe_records(&ctx, &mut interpreters, &all, &read.0);
+        let read = site_packages::probe(ctx, &interpreters, &all);
+        conda::probe_records(ctx, &mut interpreters, &all, &read.0);
         read
     };
-    let mut notes = ctx.notes.lock().map(|n| n.clone()).unwrap_or_default();
+    let mut notes = ctx.take_notes();
     notes.sort_by(|a, b| a.path.cmp(&b.path));
     notes.dedup_by(|a, b| a.path == b.path && a.message == b.message);
     Ok(Snapshot {
@@ -320,13 +335,8 @@ pub fn scan(opts: &Options) -> Result<Snapshot, crate::Error> {
 
 /// Reads the site dirs of `targets` that `snap` does not hold yet (a
 /// snapshot from `scan` already has them all).
-pub fn read_site_packages(
-    opts: &Options,
-    snap: &mut Snapshot,
-    targets: &[usize],
-) -> Result<(), crate::Error> {
-    let ctx = Ctx::new(opts)?;
-    let (dirs, markers) = site_packages::probe(&ctx, &snap.interpreters, targets);
+pub fn read_site_packages_in(ctx: &Ctx, snap: &mut Snapshot, targets: &[usize]) {
+    let (dirs, markers) = site_packages::probe(ctx, &snap.interpreters, targets);
     for d in dirs {
         if snap.site_dir(&d.path).is_none() {
             snap.site_dirs.push(d);
@@ -337,11 +347,10 @@ pub fn read_site_packages(
             snap.externally_managed.push(m);
         }
     }
-    conda::probe_records(&ctx, &mut snap.interpreters, targets, &snap.site_dirs);
-    let notes = ctx.notes.lock().map(|n| n.clone()).unwrap_or_default();
+    conda::probe_records(ctx, &mut snap.interpreters, targets, &snap.site_dirs);
+    let notes = ctx.take_notes();
     snap.notes.extend(notes);
     snap.notes.sort_by(|a, b| a.path.cmp(&b.path));
     snap.notes
         .dedup_by(|a, b| a.path == b.path && a.message == b.message);
-    Ok(())
 }

@@ -8,7 +8,7 @@
 
 use super::commands::{follow, which_in_path};
 use super::version::is_python_name;
-use super::{Ctx, Options};
+use super::Ctx;
 use crate::fs::{display, normpath};
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -33,12 +33,9 @@ fn not_python(what: String) -> crate::Error {
     crate::Error::Usage(format!("--python: {what}; {WHAT_WORKS}"))
 }
 
-pub fn resolve(opts: &Options, raw: &Path) -> Result<Requested, crate::Error> {
-    let ctx = Ctx::new(opts)?;
-    resolve_in(&ctx, raw)
-}
-
-fn resolve_in(ctx: &Ctx, raw: &Path) -> Result<Requested, crate::Error> {
+/// What `--python RAW` names, read through `ctx` (a path, a shim or wrapper
+/// followed, a name on PATH, an environment or project directory).
+pub fn resolve_in(ctx: &Ctx, raw: &Path) -> Result<Requested, crate::Error> {
     let shown = display(raw);
     let is_bare_name = !shown.contains('/');
     let as_path = normpath(&ctx.cwd.join(raw));
