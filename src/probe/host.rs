@@ -320,6 +320,55 @@ mod tests {
         assert_eq!(v(b""), None);
     }
 
+    /// ELF headers that lie (65,535 sections at an offset past the end, a
+    /// `.rodata` larger than the file, a truncated header): no section is
+    /// found, nothing huge is allocated, and the banner is still found by
+    /// the bounded scan from the start.
+    #[test]
+    fn lying_elf_headers_fall_back_to_the_bounded_scan() {
+        let dir = tempfile::tempdir().unwrap();
+        let banner = b"\0GNU C Library (GNU libc) stable release version 2.28.\n";
+        let mut cases: Vec<Vec<u8>> = Vec::new();
+        // ELF64, little-endian, e_shoff near the end of u64, e_shnum 65535.
+        let mut h = vec![0u8; 64];
+        h[..4].copy_from_slice(b"\x7fELF");
+        h[4] = 2;
+        h[5] = 1;
+        h[6] = 1;
+        h[0x28..0x30].copy_from_slice(&(u64::MAX - 10).to_le_bytes());
+        h[0x3a..0x3c].copy_from_slice(&64u16.to_le_bytes());
+        h[0x3c..0x3e].copy_from_slice(&u16::MAX.to_le_bytes());
+        h[0x3e..0x40].copy_from_slice(&1u16.to_le_bytes());
+        cases.push(h.clone());
+        // Sections at offset 64: one `.rodata` claiming u64::MAX bytes.
+        let mut h2 = h.clone();
+        h2[0x28..0x30].copy_from_slice(&64u64.to_le_bytes());
+        h2[0x3c..0x3e].copy_from_slice(&2u16.to_le_bytes());
+        let mut sh = vec![0u8; 128];
+        // Section 1 is the string table (names at offset 192).
+        sh[64 + 4..64 + 8].copy_from_slice(&3u32.to_le_bytes());
+        sh[64 + 0x18..64 + 0x20].copy_from_slice(&192u64.to_le_bytes());
+        sh[64 + 0x20..64 + 0x28].copy_from_slice(&16u64.to_le_bytes());
+        // Section 0 is `.rodata` (name at 1), PROGBITS, huge.
+        sh[..4].copy_from_slice(&1u32.to_le_bytes());
+        sh[4..8].copy_from_slice(&1u32.to_le_bytes());
+        sh[0x18..0x20].copy_from_slice(&0u64.to_le_bytes());
+        sh[0x20..0x28].copy_from_slice(&u64::MAX.to_le_bytes());
+        h2.extend(sh);
+        h2.extend(b"\0.rodata\0\0\0\0\0\0\0\0");
+        cases.push(h2);
+        cases.push(b"\x7fELF\x02".to_vec());
+        for (i, mut bytes) in cases.into_iter().enumerate() {
+            bytes.extend_from_slice(banner);
+            let p = dir.path().join(format!("libc{i}.so.6"));
+            std::fs::write(&p, &bytes).unwrap();
+            let fs = Fs::new("/");
+            let f = fs.open_read(&p).unwrap();
+            assert!(elf_section(&object::ReadCache::new(f), b".rodata", 16 << 20).is_none());
+            assert_eq!(glibc_version(&fs, &p).as_deref(), Some("2.28"), "case {i}");
+        }
+    }
+
     /// The ELF path (headers, then `.rodata` only) against the running
     /// process's own glibc: the library this very test is linked with.
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
