@@ -312,7 +312,7 @@ impl Fs {
         use std::os::unix::ffi::OsStrExt;
         let dir = self.open_dir(p)?;
         let mut names = Vec::new();
-        each_entry(dir.fd.as_fd(), |name, _| {
+        each_entry(dir.fd(), |name, _| {
             if keep(name) {
                 names.push(std::ffi::OsStr::from_bytes(name).to_os_string());
             }
@@ -441,9 +441,21 @@ impl Fs {
     }
 }
 
+impl EntryType {
+    /// What a listing or a stat calls this type.
+    fn of(t: rustix::fs::FileType) -> EntryType {
+        match t {
+            rustix::fs::FileType::Symlink => EntryType::Symlink,
+            rustix::fs::FileType::Directory => EntryType::Dir,
+            rustix::fs::FileType::RegularFile => EntryType::File,
+            _ => EntryType::Other,
+        }
+    }
+}
+
 impl OpenDir {
-    fn fd(&self) -> io::Result<rustix::fd::BorrowedFd<'_>> {
-        Ok(self.fd.as_fd())
+    fn fd(&self) -> rustix::fd::BorrowedFd<'_> {
+        self.fd.as_fd()
     }
 
     /// The entries with their types, in the order the listing gives them,
@@ -452,32 +464,21 @@ impl OpenDir {
     pub fn list_typed(&mut self) -> io::Result<Vec<(OsString, EntryType)>> {
         use std::os::unix::ffi::OsStrExt;
         let mut out = Vec::new();
-        let fd = self.fd.as_fd();
+        let fd = self.fd();
         each_entry(fd, |name, t| {
             let t = match t {
-                rustix::fs::FileType::Symlink => EntryType::Symlink,
-                rustix::fs::FileType::Directory => EntryType::Dir,
-                rustix::fs::FileType::RegularFile => EntryType::File,
                 // A filesystem that leaves the type out (DT_UNKNOWN): ask.
                 rustix::fs::FileType::Unknown => {
                     let Ok(name) = std::ffi::CString::new(name) else {
                         return;
                     };
-                    match rustix::fs::statat(
-                        fd,
-                        name.as_c_str(),
-                        rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
-                    ) {
-                        Ok(st) => match rustix::fs::FileType::from_raw_mode(st.st_mode) {
-                            rustix::fs::FileType::Symlink => EntryType::Symlink,
-                            rustix::fs::FileType::Directory => EntryType::Dir,
-                            rustix::fs::FileType::RegularFile => EntryType::File,
-                            _ => EntryType::Other,
-                        },
+                    let flags = rustix::fs::AtFlags::SYMLINK_NOFOLLOW;
+                    match rustix::fs::statat(fd, name.as_c_str(), flags) {
+                        Ok(st) => EntryType::of(rustix::fs::FileType::from_raw_mode(st.st_mode)),
                         Err(_) => return,
                     }
                 }
-                _ => EntryType::Other,
+                t => EntryType::of(t),
             };
             out.push((std::ffi::OsStr::from_bytes(name).to_os_string(), t));
         })?;
@@ -485,13 +486,14 @@ impl OpenDir {
         // `importlib.metadata` follow; callers sort for display.
         Ok(out)
     }
+
     /// Up to `max` bytes of the regular file `rel` (relative to this
     /// directory), as [`Fs::read_head`] reads a path. A symlink as the last
     /// component is refused (`ELOOP`): read those by path.
     pub fn read_head(&self, rel: &Path, max: u64) -> io::Result<Vec<u8>> {
         use rustix::fs::OFlags;
         let fd = rustix::fs::openat(
-            self.fd()?,
+            self.fd(),
             rel,
             OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
             rustix::fs::Mode::empty(),
@@ -507,13 +509,10 @@ impl OpenDir {
     /// What `rel` (relative to this directory) is, the last component not
     /// followed.
     pub fn entry_type(&self, rel: &Path) -> io::Result<EntryType> {
-        let st = rustix::fs::statat(self.fd()?, rel, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)?;
-        Ok(match rustix::fs::FileType::from_raw_mode(st.st_mode) {
-            rustix::fs::FileType::Symlink => EntryType::Symlink,
-            rustix::fs::FileType::Directory => EntryType::Dir,
-            rustix::fs::FileType::RegularFile => EntryType::File,
-            _ => EntryType::Other,
-        })
+        let st = rustix::fs::statat(self.fd(), rel, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)?;
+        Ok(EntryType::of(rustix::fs::FileType::from_raw_mode(
+            st.st_mode,
+        )))
     }
 
     /// Whether the plain directory `name/` holds a regular file `file`
@@ -522,7 +521,7 @@ impl OpenDir {
     pub fn has_file_in(&self, name: &std::ffi::OsStr, file: &str) -> bool {
         let mut rel = PathBuf::from(name);
         rel.push(file);
-        let fd = self.fd.as_fd();
+        let fd = self.fd();
         rustix::fs::statat(fd, rel.as_path(), rustix::fs::AtFlags::empty())
             .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode).is_file())
     }
