@@ -34,11 +34,12 @@ pub struct Fs {
     stats: std::sync::Arc<StatCache>,
 }
 
-/// (path, how) -> the metadata or the error's OS code (or kind).
-type StatCache = Mutex<rustc_hash::FxHashMap<(PathBuf, Stat), Result<Metadata, StatError>>>;
+/// Per kind of stat ([`Stat`] as an index): path -> the metadata or the
+/// error's OS code (or kind). Looked up by `&Path`: a hit allocates nothing.
+type StatCache = Mutex<[rustc_hash::FxHashMap<PathBuf, Result<Metadata, StatError>>; 3]>;
 
 /// Which stat a cached answer is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy)]
 enum Stat {
     /// Of a path inside the root, symlinks followed.
     Follow,
@@ -81,8 +82,8 @@ impl Fs {
     /// `bin/`), fifty venvs over. A run is a reading of one moment; a file
     /// that changes during it may be seen either way.
     fn stat_cached(&self, p: &Path, how: Stat) -> io::Result<Metadata> {
-        let key = (p.to_path_buf(), how);
-        if let Some(hit) = self.stats.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        let slot = how as usize;
+        if let Some(hit) = self.stats.lock().ok().and_then(|m| m[slot].get(p).cloned()) {
             return hit.map_err(StatError::error);
         }
         let got = match how {
@@ -91,7 +92,10 @@ impl Fs {
             Stat::HostLstat => std::fs::symlink_metadata(p),
         };
         if let Ok(mut m) = self.stats.lock() {
-            m.insert(key, got.as_ref().map(Clone::clone).map_err(StatError::of));
+            m[slot].insert(
+                p.to_path_buf(),
+                got.as_ref().map(Clone::clone).map_err(StatError::of),
+            );
         }
         got
     }
