@@ -21,35 +21,54 @@ pub fn text(s: &str) -> String {
     static SCHEME: OnceLock<Regex> = OnceLock::new();
     static BARE: OnceLock<Regex> = OnceLock::new();
     static QUERY: OnceLock<Regex> = OnceLock::new();
-    // The authority ends at the first `/`, `?`, `#` or blank; user-info is
-    // everything up to its *last* `@` (a password may hold `@`).
-    let scheme = SCHEME.get_or_init(|| {
-        Regex::new(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.\-]*://)(?P<userinfo>[^/?#\s@]*(?:@[^/?#\s@]*)*)@(?P<host>[^/?#\s@]+)")
-            .expect("static regex")
-    });
-    let out = scheme.replace_all(s, |c: &regex::Captures| {
-        let hidden = if c["userinfo"].contains(':') {
-            "***:***"
-        } else {
-            "***"
-        };
-        format!("{}{}@{}", &c["scheme"], hidden, &c["host"])
-    });
+    use std::borrow::Cow;
+    // Each regex runs only on text that holds what it needs to match
+    // (`://` and `@`; `:` and `@`; `=` and one of `?&;`): most text holds
+    // no credential, and building the three regexes cost more than reading
+    // a whole environment.
+    let out: Cow<str> = if s.contains('@') && s.contains("://") {
+        // The authority ends at the first `/`, `?`, `#` or blank; user-info
+        // is everything up to its *last* `@` (a password may hold `@`).
+        let scheme = SCHEME.get_or_init(|| {
+            Regex::new(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.\-]*://)(?P<userinfo>[^/?#\s@]*(?:@[^/?#\s@]*)*)@(?P<host>[^/?#\s@]+)")
+                .expect("static regex")
+        });
+        scheme.replace_all(s, |c: &regex::Captures| {
+            let hidden = if c["userinfo"].contains(':') {
+                "***:***"
+            } else {
+                "***"
+            };
+            format!("{}{}@{}", &c["scheme"], hidden, &c["host"])
+        })
+    } else {
+        Cow::Borrowed(s)
+    };
     // `user:password@host[:port]` with no scheme before it.
-    let bare = BARE.get_or_init(|| {
-        Regex::new(r"(?P<pre>^|[\s=\x22'(,;])(?P<user>[^\s/@:=\x22'(,;*]+):(?P<pw>[^\s/@\x22']+(?:@[^\s/@\x22']+)*)@(?P<host>[A-Za-z0-9\[][A-Za-z0-9.\-\[\]:]*)")
-            .expect("static regex")
-    });
-    let out = bare.replace_all(&out, |c: &regex::Captures| {
-        format!("{}***:***@{}", &c["pre"], &c["host"])
-    });
-    let query = QUERY.get_or_init(|| {
-        Regex::new(r"(?i)(?P<key>[?&;](?:[a-z0-9_.\-]*(?:token|secret|password|passwd|pwd|auth|apikey|api_key|key|sig|signature|credential|session)[a-z0-9_.\-]*)=)(?P<value>[^&#\s\x22']+)")
-            .expect("static regex")
-    });
-    query
-        .replace_all(&out, |c: &regex::Captures| format!("{}***", &c["key"]))
-        .into_owned()
+    let out = if out.contains('@') && out.contains(':') {
+        let bare = BARE.get_or_init(|| {
+            Regex::new(r"(?P<pre>^|[\s=\x22'(,;])(?P<user>[^\s/@:=\x22'(,;*]+):(?P<pw>[^\s/@\x22']+(?:@[^\s/@\x22']+)*)@(?P<host>[A-Za-z0-9\[][A-Za-z0-9.\-\[\]:]*)")
+                .expect("static regex")
+        });
+        Cow::Owned(
+            bare.replace_all(&out, |c: &regex::Captures| {
+                format!("{}***:***@{}", &c["pre"], &c["host"])
+            })
+            .into_owned(),
+        )
+    } else {
+        out
+    };
+    if out.contains('=') && out.contains(['?', '&', ';']) {
+        let query = QUERY.get_or_init(|| {
+            Regex::new(r"(?i)(?P<key>[?&;](?:[a-z0-9_.\-]*(?:token|secret|password|passwd|pwd|auth|apikey|api_key|key|sig|signature|credential|session)[a-z0-9_.\-]*)=)(?P<value>[^&#\s\x22']+)")
+                .expect("static regex")
+        });
+        return query
+            .replace_all(&out, |c: &regex::Captures| format!("{}***", &c["key"]))
+            .into_owned();
+    }
+    out.into_owned()
 }
 
 /// The same as [`text`]: the name the probes used first.
@@ -135,5 +154,61 @@ mod tests {
             "a::b and 3:4 and ::error title=x::y"
         );
         assert_eq!(env_value("UV_INDEX_PRIVATE_PASSWORD", "hunter2"), "***");
+    }
+
+    /// `text` skips a regex when the text cannot match it; the answer must
+    /// be the one the three regexes give when always run.
+    #[test]
+    fn skipping_a_regex_changes_nothing() {
+        let scheme = Regex::new(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.\-]*://)(?P<userinfo>[^/?#\s@]*(?:@[^/?#\s@]*)*)@(?P<host>[^/?#\s@]+)").unwrap();
+        let bare = Regex::new(r"(?P<pre>^|[\s=\x22'(,;])(?P<user>[^\s/@:=\x22'(,;*]+):(?P<pw>[^\s/@\x22']+(?:@[^\s/@\x22']+)*)@(?P<host>[A-Za-z0-9\[][A-Za-z0-9.\-\[\]:]*)").unwrap();
+        let query = Regex::new(r"(?i)(?P<key>[?&;](?:[a-z0-9_.\-]*(?:token|secret|password|passwd|pwd|auth|apikey|api_key|key|sig|signature|credential|session)[a-z0-9_.\-]*)=)(?P<value>[^&#\s\x22']+)").unwrap();
+        let always = |s: &str| -> String {
+            let out = scheme.replace_all(s, |c: &regex::Captures| {
+                let hidden = if c["userinfo"].contains(':') {
+                    "***:***"
+                } else {
+                    "***"
+                };
+                format!("{}{}@{}", &c["scheme"], hidden, &c["host"])
+            });
+            let out = bare.replace_all(&out, |c: &regex::Captures| {
+                format!("{}***:***@{}", &c["pre"], &c["host"])
+            });
+            query
+                .replace_all(&out, |c: &regex::Captures| format!("{}***", &c["key"]))
+                .into_owned()
+        };
+        let parts = [
+            "https://",
+            "u",
+            ":",
+            "p",
+            "@",
+            "host",
+            "/",
+            "?",
+            "token=",
+            "&",
+            ";",
+            "=",
+            " ",
+            "git+ssh://",
+            "'",
+            "*",
+        ];
+        // Every string of up to four parts (69,905 of them).
+        let mut level = vec![String::new()];
+        let mut n = 0;
+        for _ in 0..=4 {
+            let mut next = Vec::new();
+            for s in &level {
+                assert_eq!(text(s), always(s), "{s:?}");
+                n += 1;
+                next.extend(parts.iter().map(|p| format!("{s}{p}")));
+            }
+            level = next;
+        }
+        assert_eq!(n, 69_905);
     }
 }

@@ -147,6 +147,11 @@ impl Builder<'_> {
 pub fn import_line_dir(line: &str) -> Option<(String, bool)> {
     use regex::Regex;
     use std::sync::OnceLock;
+    // Most import lines are none of these (setuptools' `distutils-precedence.pth`,
+    // editable finders): those need no regex built.
+    if !line.contains("sys.path.") && !line.contains("site.addsitedir") {
+        return None;
+    }
     static RE: OnceLock<Regex> = OnceLock::new();
     let re = RE.get_or_init(|| {
         Regex::new(

@@ -3,9 +3,7 @@
 
 use crate::fs::{display, Fs};
 use crate::snapshot::PyvenvCfg;
-use regex::Regex;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 /// Parses `pyvenv.cfg` as CPython's getpath does: `key = value` lines, keys
 /// case-insensitive, anything else ignored.
@@ -49,16 +47,42 @@ pub fn read_pyvenv_cfg(fs: &Fs, path: &Path) -> std::io::Result<PyvenvCfg> {
     Ok(cfg)
 }
 
-fn re(pattern: &'static str, cell: &'static OnceLock<Regex>) -> &'static Regex {
-    cell.get_or_init(|| Regex::new(pattern).expect("static regex"))
+/// The names below are matched by hand, not by regex: every run asks them
+/// of hundreds of names, and compiling the four regexes they were cost
+/// more than all the matching (a regex is built per process).
+/// `digits` at the start of `s`: (the digits, the rest), at least one.
+fn leading_digits(s: &str) -> Option<(&str, &str)> {
+    let n = s.bytes().take_while(u8::is_ascii_digit).count();
+    (n > 0).then(|| s.split_at(n))
 }
 
-/// `3.11` out of an executable or directory name (`python3.11`, `python3.13t`).
+/// `X.Y` at the start of `s` (ASCII digits): (`X.Y`, the rest).
+fn leading_minor(s: &str) -> Option<(&str, &str)> {
+    let (major, rest) = leading_digits(s)?;
+    let (minor, rest) = leading_digits(rest.strip_prefix('.')?)?;
+    let len = major.len() + 1 + minor.len();
+    Some((&s[..len], rest))
+}
+
+/// `X.Y.Z` at the start of `s` (ASCII digits): (`X.Y.Z`, the rest).
+fn leading_micro(s: &str) -> Option<(&str, &str)> {
+    let (minor, rest) = leading_minor(s)?;
+    let (micro, rest) = leading_digits(rest.strip_prefix('.')?)?;
+    let len = minor.len() + 1 + micro.len();
+    Some((&s[..len], rest))
+}
+
+fn strip_python_or_pypy(name: &str) -> Option<&str> {
+    name.strip_prefix("python")
+        .or_else(|| name.strip_prefix("pypy"))
+}
+
+/// `3.11` out of an executable or directory name (`python3.11`, `python3.13t`,
+/// `python3.11-dbg`).
 pub fn minor_from_name(name: &str) -> Option<String> {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    re(r"^(?:python|pypy)(\d+\.\d+)t?(?:-dbg)?$", &RE)
-        .captures(name)
-        .map(|c| c[1].to_string())
+    let (minor, rest) = leading_minor(strip_python_or_pypy(name)?)?;
+    let rest = rest.strip_prefix('t').unwrap_or(rest);
+    matches!(rest, "" | "-dbg").then(|| minor.to_string())
 }
 
 /// The version of the interpreter whose prefix is `prefix`, with the file it
@@ -135,11 +159,24 @@ pub fn version_key(v: &str) -> Vec<u32> {
 }
 
 fn patchlevel(fs: &Fs, path: &Path) -> Option<String> {
-    static RE: OnceLock<Regex> = OnceLock::new();
     let (text, _) = fs.read_text_limited(path, 64 * 1024).ok()?;
-    re(r#"#define\s+PY_VERSION\s+"(\d+\.\d+\.\d+)[^"]*""#, &RE)
-        .captures(&text)
-        .map(|c| c[1].to_string())
+    py_version_define(&text).map(str::to_string)
+}
+
+/// `3.11.7` out of `#define PY_VERSION "3.11.7+"` anywhere in `text` (the
+/// first such define whose string starts with `X.Y.Z`).
+fn py_version_define(text: &str) -> Option<&str> {
+    let blank = |c: char| c.is_whitespace();
+    text.match_indices("#define").find_map(|(at, _)| {
+        let rest = &text[at + "#define".len()..];
+        let name = rest.trim_start_matches(blank);
+        (name.len() < rest.len()).then_some(())?;
+        let value = name.strip_prefix("PY_VERSION")?;
+        let quoted = value.trim_start_matches(blank);
+        (quoted.len() < value.len()).then_some(())?;
+        let (v, tail) = leading_micro(quoted.strip_prefix('"')?)?;
+        tail.contains('"').then_some(v)
+    })
 }
 
 fn build_details(fs: &Fs, path: &Path) -> Option<String> {
@@ -156,15 +193,13 @@ fn build_details(fs: &Fs, path: &Path) -> Option<String> {
 
 /// conda names its records `python-3.10.9-hc0d8a6c_1.json`.
 fn conda_python_version(fs: &Fs, prefix: &Path) -> Option<(String, String)> {
-    static RE: OnceLock<Regex> = OnceLock::new();
     let meta = prefix.join("conda-meta");
     let names = fs.read_dir_names(&meta).ok()?;
-    let re = re(r"^python-(\d+\.\d+\.\d+)-[^-]+\.json$", &RE);
     let mut best: Option<(Vec<u32>, String, PathBuf)> = None;
     for n in names {
         let n = n.to_string_lossy();
-        if let Some(c) = re.captures(&n) {
-            let v = c[1].to_string();
+        if let Some(v) = conda_python_record(&n) {
+            let v = v.to_string();
             let key = version_key(&v);
             if best.as_ref().is_none_or(|(k, _, _)| key > *k) {
                 best = Some((key, v, meta.join(&*n)));
@@ -172,6 +207,14 @@ fn conda_python_version(fs: &Fs, prefix: &Path) -> Option<(String, String)> {
         }
     }
     best.map(|(_, v, p)| (v, display(&p)))
+}
+
+/// `3.10.9` out of `python-3.10.9-hc0d8a6c_1.json` (one build string, no
+/// `-` in it).
+fn conda_python_record(name: &str) -> Option<&str> {
+    let (v, rest) = leading_micro(name.strip_prefix("python-")?)?;
+    let build = rest.strip_prefix('-')?.strip_suffix(".json")?;
+    (!build.is_empty() && !build.contains('-')).then_some(v)
 }
 
 /// Debian and Ubuntu: the version of the `pythonX.Y-minimal` package.
@@ -228,9 +271,22 @@ pub fn shebang(head: &[u8]) -> Option<Shebang> {
 }
 
 /// Whether a program name is a Python interpreter's.
+/// `python`, `python3`, `python3.11`, `python3.13t`, `pypy3.10`.
 pub fn is_python_name(name: &str) -> bool {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    re(r"^(?:python|pypy)(?:\d+(?:\.\d+)?t?)?$", &RE).is_match(name)
+    let Some(v) = strip_python_or_pypy(name) else {
+        return false;
+    };
+    let Some((_, rest)) = leading_digits(v) else {
+        return v.is_empty();
+    };
+    let rest = match rest.strip_prefix('.') {
+        Some(r) => match leading_digits(r) {
+            Some((_, r)) => r,
+            None => return false,
+        },
+        None => rest,
+    };
+    matches!(rest, "" | "t")
 }
 
 /// Machine and word size from an ELF header (`e_ident[EI_CLASS]`,
@@ -265,6 +321,86 @@ pub fn elf_machine(head: &[u8]) -> Option<(String, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use regex::Regex;
+
+    /// Names built from the pieces that matter (prefixes, digits, dots,
+    /// suffixes), each tried against the regex the hand matchers replace.
+    fn names() -> Vec<String> {
+        let heads = ["python", "pypy", "pip", "Python", "python-", "", "xpython"];
+        let mids = [
+            "", "3", "3.", "3.11", "311", "3.11.7", ".11", "3..1", "10.13", "3.1a", "2.7.18",
+        ];
+        let tails = [
+            "",
+            "t",
+            "-dbg",
+            "t-dbg",
+            "m",
+            "tt",
+            "-config",
+            ".json",
+            "-h1.json",
+            "-a-b.json",
+            "\n",
+        ];
+        let mut out = Vec::new();
+        for h in heads {
+            for m in mids {
+                for t in tails {
+                    out.push(format!("{h}{m}{t}"));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn hand_matchers_agree_with_the_regexes_they_replace() {
+        let minor = Regex::new(r"^(?:python|pypy)(\d+\.\d+)t?(?:-dbg)?$").unwrap();
+        let is_py = Regex::new(r"^(?:python|pypy)(?:\d+(?:\.\d+)?t?)?$").unwrap();
+        let conda = Regex::new(r"^python-(\d+\.\d+\.\d+)-[^-]+\.json$").unwrap();
+        let define = Regex::new(r#"#define\s+PY_VERSION\s+"(\d+\.\d+\.\d+)[^"]*""#).unwrap();
+        let names = names();
+        assert!(names.len() > 500);
+        for n in &names {
+            let want = minor.captures(n).map(|c| c[1].to_string());
+            assert_eq!(minor_from_name(n), want, "minor_from_name({n:?})");
+            assert_eq!(
+                is_python_name(n),
+                is_py.is_match(n),
+                "is_python_name({n:?})"
+            );
+            let want = conda.captures(n).map(|c| c[1].to_string());
+            assert_eq!(
+                conda_python_record(n).map(str::to_string),
+                want,
+                "conda record {n:?}"
+            );
+        }
+        for text in [
+            "#define PY_VERSION \"3.11.7\"\n",
+            "#define PY_VERSION      \"3.13.0+\"",
+            "#define  PY_VERSION\t\"2.7.18rc1\" /* x */",
+            "#define PY_VERSION_HEX 0x030B07F0\n#define PY_VERSION \"3.11.7\"",
+            "#define PY_VERSION \"3.11\"",
+            "#define PY_VERSION \"3.11.7",
+            "#definePY_VERSION \"3.11.7\"",
+            "#define PY_VERSION\"3.11.7\"",
+            "#define PY_VERSION \"3.11.7\"\n#define PY_VERSION \"9.9.9\"",
+            "#define PY_VERSION \"x\"\n#define PY_VERSION \"3.12.1\"",
+            "",
+        ] {
+            let want = define.captures(text).map(|c| c[1].to_string());
+            assert_eq!(
+                py_version_define(text).map(str::to_string),
+                want,
+                "{text:?}"
+            );
+        }
+        // The regexes' `\d` took any Unicode digit; a version is ASCII.
+        assert_eq!(minor_from_name("python\u{663}.\u{661}"), None);
+        assert!(!is_python_name("python\u{663}"));
+    }
 
     #[test]
     fn shebang_forms() {
