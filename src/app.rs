@@ -223,12 +223,22 @@ fn check(out: &mut impl Write, opts: &Options, a: &CheckArgs) -> Result<u8, Erro
         None => select(&snap, a, python.as_deref())?,
     };
     if let Some(ctx) = &ctx {
-        // Only the targets' site-packages: `check` stays fast on a machine
-        // with hundreds of environments.
+        // Only the targets' `.pth` files and site-packages: `check` stays
+        // fast on a machine with hundreds of environments.
+        probe::deepen_in(ctx, &mut snap, &selection.targets);
         probe::read_site_packages_in(ctx, &mut snap, &selection.targets);
     }
     selection.how.resize(selection.targets.len(), String::new());
-    let (findings, suppressed, summary) = evaluate(&config, &snap, &selection);
+    let (mut findings, mut suppressed, mut summary, read_shallow) =
+        evaluate(&config, &snap, &selection);
+    if let (true, Some(ctx)) = (read_shallow, &ctx) {
+        // A fix text asked which other interpreters see a directory, and
+        // some were read shallow: read them in full and judge again, so
+        // that the answer is the one a full reading gives.
+        let all: Vec<usize> = (0..snap.interpreters.len()).collect();
+        probe::deepen_in(ctx, &mut snap, &all);
+        (findings, suppressed, summary, _) = evaluate(&config, &snap, &selection);
+    }
     let run = render::Run {
         snapshot: &snap,
         catalog: &config.catalog,
@@ -306,16 +316,18 @@ fn requested(
 }
 
 /// Runs the rules, applies the config's ignore list, and counts.
+/// The findings, what was suppressed, the summary, and whether a rule read
+/// an interpreter that discovery left shallow ([`rules::Outcome`]).
 fn evaluate(
     config: &Config,
     snap: &Snapshot,
     selection: &Selection,
-) -> (Vec<Finding>, Vec<Suppressed>, render::Summary) {
-    let findings = rules::run(&config.catalog, snap, selection, &config.settings);
-    let (findings, suppressed) = config.suppress(findings, snap);
+) -> (Vec<Finding>, Vec<Suppressed>, render::Summary, bool) {
+    let out = rules::evaluate(&config.catalog, snap, selection, &config.settings);
+    let (findings, suppressed) = config.suppress(out.findings, snap);
     let mut summary = render::Summary::new(snap, selection, &findings);
     summary.suppressed = suppressed.len();
-    (findings, suppressed, summary)
+    (findings, suppressed, summary, out.read_shallow)
 }
 
 /// `report`: every environment and the machine-wide checks, as Markdown.
@@ -329,7 +341,7 @@ fn report(out: &mut impl Write, opts: &Options, a: &ReportArgs) -> Result<u8, Er
         None => probe::scan(opts)?,
     };
     let selection = all(&snap);
-    let (findings, suppressed, summary) = evaluate(&config, &snap, &selection);
+    let (findings, suppressed, summary, _) = evaluate(&config, &snap, &selection);
     let run = render::Run {
         snapshot: &snap,
         catalog: &config.catalog,

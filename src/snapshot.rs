@@ -229,6 +229,12 @@ pub struct Interpreter {
     pub foreign_scripts: Vec<Script>,
     /// Set when the environment is broken; it is still reported.
     pub error: Option<String>,
+    /// `check` reads the `.pth` files, startup hooks and console scripts of
+    /// its targets only. Set on the others: their `sys_path` holds what
+    /// getpath and site.py add before any `.pth` file, and `startup_hooks`
+    /// and `foreign_scripts` are empty because they were not read.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub shallow: bool,
     /// Top-level modules of its standard library (the stdlib dir and
     /// `lib-dynload`), read by `why` only.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -1020,3 +1020,72 @@ fn distribution_made_splits_are_info_with_the_distribution_package() {
         );
     }
 }
+
+/// `check` reads the `.pth` files of its targets only. A fix that says who
+/// else sees a directory must still count an environment that sees it only
+/// through its own `.pth` file: the answer is the one `check --all` gives.
+#[test]
+fn a_fix_counts_the_environments_that_see_a_directory_through_their_pth_files() {
+    let mut sb = Sandbox::new();
+    let userbase = sb.home.join(".local");
+    // The target sees the user site and its base; a user-site `pip` 1.0
+    // shadows the base's (as in the test above).
+    let t = venv(&sb, "workon/t", &["--system-site-packages"]);
+    let o = venv(&sb, "workon/o", &[]);
+    let w = Wheel::new("pip", "1.0")
+        .package("pip")
+        .build(&sb.path("wheels"));
+    run_ok(
+        Command::new(python("3.11"))
+            .args([
+                "-m",
+                "pip",
+                "--python",
+                t.python.to_str().unwrap(),
+                "install",
+                "--user",
+                "--no-index",
+                "--no-deps",
+                "--disable-pip-version-check",
+                "--no-warn-script-location",
+            ])
+            .arg(&w)
+            .env("HOME", &sb.home)
+            .env("PYTHONUSERBASE", &userbase),
+    );
+    sb.set_env("PYTHONUSERBASE", userbase.display().to_string());
+    let user_site = userbase.join("lib/python3.11/site-packages");
+    // The other venv sees the user site only through its own `.pth` file.
+    std::fs::write(
+        o.site.join("user.pth"),
+        format!("{}\n", user_site.display()),
+    )
+    .unwrap();
+    let real = Command::new(&o.python)
+        .args(["-c", "import pip; print(pip.__file__)"])
+        .env("PYTHONUSERBASE", &userbase)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&real.stdout).starts_with(user_site.to_str().unwrap()));
+
+    sb.set_env("WORKON_HOME", sb.path("workon").display().to_string());
+    let all = sb.findings(&["--all"], "shadowed-package");
+    let in_t: Vec<&Value> = all
+        .iter()
+        .filter(|f| f["environment"] == t.prefix.to_str().unwrap())
+        .collect();
+    assert_eq!(in_t.len(), 1, "{all:#?}");
+    let want = fix(in_t[0]);
+    assert!(want.contains("is the user site"), "{want}");
+    assert!(
+        want.contains(&format!("`{}`", o.prefix.display())),
+        "{want}"
+    );
+
+    // The default check of the active venv reads the other env shallow,
+    // yet gives the same fix.
+    sb.set_env("VIRTUAL_ENV", t.prefix.display().to_string());
+    let f = sb.findings(&[], "shadowed-package");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(fix(&f[0]), want);
+}

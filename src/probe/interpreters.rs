@@ -318,6 +318,7 @@ fn inspect(ctx: &Ctx, ident: Identity, found: Vec<(PathBuf, Source)>) -> Interpr
         startup_hooks: Vec::new(),
         foreign_scripts: Vec::new(),
         error: ident.error.clone(),
+        shallow: false,
         stdlib_modules: Vec::new(),
         not_runnable: None,
         exec: None,
@@ -456,10 +457,10 @@ fn inspect(ctx: &Ctx, ident: Identity, found: Vec<(PathBuf, Source)>) -> Interpr
             ));
         }
         let layout = Layout {
-            minor: m,
+            minor: m.to_string(),
             major,
-            prefix: &prefix,
-            base_prefix: &base_prefix,
+            prefix: prefix.clone(),
+            base_prefix: base_prefix.clone(),
             venv_system_site: it
                 .pyvenv_cfg
                 .as_ref()
@@ -467,12 +468,20 @@ fn inspect(ctx: &Ctx, ident: Identity, found: Vec<(PathBuf, Source)>) -> Interpr
             platlibdir,
             debian,
         };
-        let sp = site::compute(ctx, &layout);
+        let depth = ctx.discovery_depth();
+        let sp = site::compute(ctx, &layout, depth);
         it.sys_path = sp.entries;
         it.startup_hooks = sp.startup_hooks;
+        if depth == site::Depth::Shallow {
+            ctx.keep_layout(&it, layout);
+        }
     }
-    if it.kind != Kind::System {
-        it.foreign_scripts = foreign_scripts(ctx, &prefix);
+    match ctx.discovery_depth() {
+        site::Depth::Shallow => it.shallow = true,
+        site::Depth::Full if it.kind != Kind::System => {
+            it.foreign_scripts = foreign_scripts(ctx, &prefix);
+        }
+        site::Depth::Full => {}
     }
     it
 }
@@ -564,7 +573,7 @@ fn base_kind(ctx: &Ctx, real: &Path) -> Kind {
 
 /// Console scripts in `prefix/bin` whose shebang names an interpreter that
 /// is missing, or one outside this environment (a moved or copied venv).
-fn foreign_scripts(ctx: &Ctx, prefix: &Path) -> Vec<Script> {
+pub(super) fn foreign_scripts(ctx: &Ctx, prefix: &Path) -> Vec<Script> {
     let bin = prefix.join("bin");
     let Ok(names) = ctx.fs.read_dir_names(&bin) else {
         return Vec::new();

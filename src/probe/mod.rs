@@ -22,7 +22,7 @@ pub mod version_files;
 use crate::fs::Fs;
 use crate::redact;
 use crate::snapshot::{Note, Snapshot, User, SCHEMA_VERSION};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -116,6 +116,9 @@ pub struct Ctx {
     /// See [`Options::rule_facts_only`].
     pub rule_facts_only: bool,
     notes: Mutex<Vec<Note>>,
+    /// The sys.path layouts of the interpreters read shallow, by prefix and
+    /// executable, for [`deepen_in`].
+    layouts: Mutex<HashMap<(String, Option<String>), site::Layout>>,
 }
 
 impl Ctx {
@@ -179,7 +182,32 @@ impl Ctx {
             exec: opts.exec && host_root,
             rule_facts_only: opts.rule_facts_only,
             notes: Mutex::new(Vec::new()),
+            layouts: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// How deep discovery reads each interpreter's sys.path: `check` (rule
+    /// facts only) reads every interpreter shallow and its targets in full
+    /// afterwards ([`deepen_in`]). With `--exec` the static reading is what
+    /// the runtime one is matched against, so it stays full.
+    pub fn discovery_depth(&self) -> site::Depth {
+        if self.rule_facts_only && !self.exec {
+            site::Depth::Shallow
+        } else {
+            site::Depth::Full
+        }
+    }
+
+    /// Keeps the layout of an interpreter read shallow.
+    pub(crate) fn keep_layout(&self, it: &crate::snapshot::Interpreter, l: site::Layout) {
+        if let Ok(mut m) = self.layouts.lock() {
+            m.insert((it.prefix.clone(), it.executable.clone()), l);
+        }
+    }
+
+    fn layout_of(&self, it: &crate::snapshot::Interpreter) -> Option<site::Layout> {
+        let m = self.layouts.lock().ok()?;
+        m.get(&(it.prefix.clone(), it.executable.clone())).cloned()
     }
 
     pub fn var(&self, name: &str) -> Option<&str> {
@@ -348,6 +376,34 @@ pub fn read_site_packages_in(ctx: &Ctx, snap: &mut Snapshot, targets: &[usize]) 
         }
     }
     conda::probe_records(ctx, &mut snap.interpreters, targets, &snap.site_dirs);
+    merge_notes(ctx, snap);
+}
+
+/// Reads in full the interpreters of `which` that discovery read shallow:
+/// their `.pth` files, startup hooks and console scripts. `check` deepens
+/// its targets before reading their site-packages, and the others only
+/// when a rule asked what they see.
+pub fn deepen_in(ctx: &Ctx, snap: &mut Snapshot, which: &[usize]) {
+    use rayon::prelude::*;
+    snap.interpreters
+        .par_iter_mut()
+        .enumerate()
+        .filter(|(i, it)| it.shallow && which.contains(i))
+        .for_each(|(_, it)| {
+            if let Some(l) = ctx.layout_of(it) {
+                let sp = site::compute(ctx, &l, site::Depth::Full);
+                it.sys_path = sp.entries;
+                it.startup_hooks = sp.startup_hooks;
+            }
+            if it.kind != crate::snapshot::Kind::System {
+                it.foreign_scripts = interpreters::foreign_scripts(ctx, Path::new(&it.prefix));
+            }
+            it.shallow = false;
+        });
+    merge_notes(ctx, snap);
+}
+
+fn merge_notes(ctx: &Ctx, snap: &mut Snapshot) {
     let notes = ctx.take_notes();
     snap.notes.extend(notes);
     snap.notes.sort_by(|a, b| a.path.cmp(&b.path));

@@ -21,18 +21,19 @@ use std::path::{Path, PathBuf};
 pub const MAX_PTH_LINES: usize = 2_000;
 
 /// What the sys.path computation needs to know about an interpreter.
-pub struct Layout<'a> {
+#[derive(Debug, Clone)]
+pub struct Layout {
     /// `X.Y`
-    pub minor: &'a str,
+    pub minor: String,
     pub major: u32,
     /// sys.prefix (the venv for a venv).
-    pub prefix: &'a Path,
+    pub prefix: PathBuf,
     /// sys.base_prefix (where the stdlib lives).
-    pub base_prefix: &'a Path,
+    pub base_prefix: PathBuf,
     /// Set for a venv: whether its cfg includes system site-packages.
     pub venv_system_site: Option<bool>,
     /// `lib` or `lib64` (sys.platlibdir).
-    pub platlibdir: &'a str,
+    pub platlibdir: &'static str,
     /// The stdlib's site.py is Debian's (dist-packages layout).
     pub debian: bool,
 }
@@ -43,8 +44,21 @@ pub struct SysPath {
     pub startup_hooks: Vec<String>,
 }
 
+/// How much of sys.path to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Depth {
+    /// All of it: each site dir's `.pth` files and the startup hooks.
+    Full,
+    /// What getpath and site.py add before any `.pth` file: the entries
+    /// that decide where the interpreter lives and installs. `check` reads
+    /// its targets in full and the others this far (listing each venv's
+    /// site-packages for `.pth` files was most of a check's discovery).
+    Shallow,
+}
+
 struct Builder<'c> {
     ctx: &'c Ctx,
+    depth: Depth,
     entries: Vec<SysPathEntry>,
     known: HashSet<PathBuf>,
     hooks: Vec<String>,
@@ -73,6 +87,9 @@ impl Builder<'_> {
             return;
         }
         self.push(dir.to_path_buf(), origin, None);
+        if self.depth == Depth::Shallow {
+            return;
+        }
         // Only the `.pth` names are kept (site.py reads them sorted).
         let pth = |n: &[u8]| n.ends_with(b".pth") && !n.starts_with(b".");
         let Ok(names) = self.ctx.fs.read_dir_names_where(dir, pth) else {
@@ -209,9 +226,10 @@ fn site_dirs_for(l: &Layout, prefix: &Path, in_venv: bool) -> Vec<PathBuf> {
     out
 }
 
-pub fn compute(ctx: &Ctx, l: &Layout) -> SysPath {
+pub fn compute(ctx: &Ctx, l: &Layout, depth: Depth) -> SysPath {
     let mut b = Builder {
         ctx,
+        depth,
         entries: Vec::new(),
         known: HashSet::new(),
         hooks: Vec::new(),
@@ -230,7 +248,7 @@ pub fn compute(ctx: &Ctx, l: &Layout) -> SysPath {
         }
     }
 
-    let base = l.base_prefix;
+    let base = l.base_prefix.as_path();
     let lib = base.join(l.platlibdir);
     let py = format!("python{}", l.minor);
     if l.major == 2 {
@@ -255,11 +273,11 @@ pub fn compute(ctx: &Ctx, l: &Layout) -> SysPath {
         b.push(lib.join(&py).join("lib-dynload"), Origin::Stdlib, None);
     }
 
-    let user = user_site(ctx, l.minor);
+    let user = user_site(ctx, &l.minor);
     let user_enabled = user_site_enabled(ctx);
     match l.venv_system_site {
         Some(system_site) => {
-            for d in site_dirs_for(l, l.prefix, true) {
+            for d in site_dirs_for(l, &l.prefix, true) {
                 b.add_site_dir(&d, Origin::VenvSite);
             }
             if system_site {
@@ -275,14 +293,14 @@ pub fn compute(ctx: &Ctx, l: &Layout) -> SysPath {
             if let (true, Some(u)) = (user_enabled, &user) {
                 b.add_site_dir(u, Origin::UserSite);
             }
-            for d in site_dirs_for(l, l.prefix, false) {
+            for d in site_dirs_for(l, &l.prefix, false) {
                 b.add_site_dir(&d, Origin::Site);
             }
         }
     }
 
     // sitecustomize/usercustomize run at startup from anywhere on sys.path.
-    for e in &b.entries {
+    for e in b.entries.iter().filter(|_| depth == Depth::Full) {
         for m in ["sitecustomize.py", "usercustomize.py"] {
             let p = Path::new(&e.path).join(m);
             if e.origin != Origin::Stdlib && ctx.fs.is_file(&p) {

@@ -369,12 +369,29 @@ impl<'a> CheckCtx<'a> {
     }
 }
 
+/// What a run of the rules found, and whether it read an interpreter that
+/// discovery left shallow ([`Interpreter::shallow`]): then the caller
+/// reads those in full and runs the rules again.
+pub struct Outcome {
+    pub findings: Vec<Finding>,
+    pub read_shallow: bool,
+}
+
 pub fn run(
     catalog: &Catalog,
     snapshot: &Snapshot,
     selection: &Selection,
     settings: &Settings,
 ) -> Vec<Finding> {
+    evaluate(catalog, snapshot, selection, settings).findings
+}
+
+pub fn evaluate(
+    catalog: &Catalog,
+    snapshot: &Snapshot,
+    selection: &Selection,
+    settings: &Settings,
+) -> Outcome {
     let mut findings = Vec::new();
     let models = model::Models::new(snapshot);
     // Rules run in parallel as well as environments: one environment of
@@ -456,7 +473,10 @@ pub fn run(
             .then_with(|| a.environment.cmp(&b.environment))
             .then_with(|| a.code.cmp(&b.code))
     });
-    findings
+    Outcome {
+        findings,
+        read_shallow: models.read_shallow(),
+    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use super::checks::packages::{copies, installed, layers, Copy, Layer};
 use super::Hit;
 use crate::snapshot::{Distribution, Interpreter, Snapshot};
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
 pub struct Model<'a> {
@@ -37,6 +38,8 @@ pub struct Models<'a> {
     slots: Vec<OnceLock<Model<'a>>>,
     /// For a snapshot without interpreters.
     empty: OnceLock<Model<'a>>,
+    /// A rule asked what an interpreter read shallow sees.
+    read_shallow: AtomicBool,
 }
 
 impl<'a> Models<'a> {
@@ -49,7 +52,34 @@ impl<'a> Models<'a> {
                 .map(|_| OnceLock::new())
                 .collect(),
             empty: OnceLock::new(),
+            read_shallow: AtomicBool::new(false),
         }
+    }
+
+    /// The other interpreters whose sys.path holds `dir` (besides `it`'s
+    /// prefix), as `` `prefix` ``. Asking it of an interpreter read shallow
+    /// (whose `.pth` entries are unknown) is recorded: see
+    /// [`super::Outcome`].
+    pub fn others_seeing(&self, it: &Interpreter, dir: &str) -> Vec<String> {
+        let others = self
+            .snapshot
+            .interpreters
+            .iter()
+            .filter(|o| o.prefix != it.prefix);
+        let mut out = Vec::new();
+        for o in others {
+            if o.sys_path.iter().any(|e| e.path == dir) {
+                out.push(format!("`{}`", o.prefix));
+            } else if o.shallow {
+                // Its `.pth` files might add `dir`: unknown.
+                self.read_shallow.store(true, Ordering::Relaxed);
+            }
+        }
+        out
+    }
+
+    pub fn read_shallow(&self) -> bool {
+        self.read_shallow.load(Ordering::Relaxed)
     }
 
     /// The model of `it`, one of the snapshot's interpreters (found by

@@ -81,21 +81,16 @@ impl Reach {
     }
 }
 
-/// The other interpreters of the snapshot whose sys.path holds `dir`.
-fn others_seeing(snap: &Snapshot, it: &Interpreter, dir: &str) -> Vec<String> {
-    snap.interpreters
-        .iter()
-        .filter(|o| o.prefix != it.prefix && o.sys_path.iter().any(|e| e.path == dir))
-        .map(|o| format!("`{}`", o.prefix))
-        .collect()
-}
-
-pub fn reach(snap: &Snapshot, it: &Interpreter, e: &SysPathEntry) -> Reach {
-    let others = others_seeing(snap, it, &e.path);
-    let also = if others.is_empty() {
-        String::new()
-    } else {
-        format!("; here that is also {}", list_some(&others, 4))
+pub fn reach(ctx: &CheckCtx, it: &Interpreter, e: &SysPathEntry) -> Reach {
+    // Who else sees the directory: asked only where the text says it (other
+    // interpreters may have been read shallow, see `Models::others_seeing`).
+    let also = || {
+        let others = ctx.models.others_seeing(it, &e.path);
+        if others.is_empty() {
+            String::new()
+        } else {
+            format!("; here that is also {}", list_some(&others, 4))
+        }
     };
     match e.origin {
         Origin::VenvSite => Reach::Own,
@@ -104,25 +99,29 @@ pub fn reach(snap: &Snapshot, it: &Interpreter, e: &SysPathEntry) -> Reach {
             e.path
         )),
         Origin::Site if it.kind.is_virtual() || it.pyvenv_cfg.is_some() => Reach::Foreign(format!(
-            "`{}` is the base Python's site-packages, which every venv made from it with `--system-site-packages` shares{also}",
-            e.path
+            "`{}` is the base Python's site-packages, which every venv made from it with `--system-site-packages` shares{}",
+            e.path,
+            also()
         )),
         Origin::Site => Reach::Own,
         Origin::UserSite => Reach::Shared(format!(
-            "`{}` is the user site, shared by every Python {} this user runs outside a venv{also}",
+            "`{}` is the user site, shared by every Python {} this user runs outside a venv{}",
             e.path,
             it.minor_version()
                 .map(|(a, b)| format!("{a}.{b}"))
-                .unwrap_or_else(|| "X.Y".into())
+                .unwrap_or_else(|| "X.Y".into()),
+            also()
         )),
         Origin::Pythonpath => Reach::Foreign(format!(
-            "`{}` is on sys.path only through `PYTHONPATH`{also}",
-            e.path
+            "`{}` is on sys.path only through `PYTHONPATH`{}",
+            e.path,
+            also()
         )),
         Origin::Pth => Reach::Foreign(format!(
-            "`{}` is added by `{}`{also}",
+            "`{}` is added by `{}`{}",
             e.path,
-            e.pth.as_deref().unwrap_or("a .pth file")
+            e.pth.as_deref().unwrap_or("a .pth file"),
+            also()
         )),
         Origin::Stdlib => Reach::Foreign(format!("`{}` is the standard library", e.path)),
         Origin::Runtime => Reach::Foreign(format!(
@@ -163,13 +162,14 @@ fn os_package_fix(name: &str) -> Fix {
 /// The fix for a shadowing copy: never a removal in a directory this
 /// environment does not own, and a PYTHONPATH entry goes from PYTHONPATH.
 fn shadow_fix(
-    snap: &Snapshot,
+    ctx: &CheckCtx,
     it: &Interpreter,
     we: &SysPathEntry,
     w: &Copy,
     l: &Copy,
     wdist: Option<&&Distribution>,
 ) -> Fix {
+    let snap = ctx.snapshot;
     let py = python_cmd(it);
     let loser = l
         .owners
@@ -193,7 +193,7 @@ fn shadow_fix(
                 format!(
                     "Take `{}` out of `PYTHONPATH` (here and in your shell profile); nothing installed in the environment can win while it is there. {}",
                     we.path,
-                    match reach(snap, it, we) {
+                    match reach(ctx, it, we) {
                         Reach::Foreign(why) => format!("{why}: its files are left alone"),
                         _ => String::new(),
                     }
@@ -216,7 +216,7 @@ fn shadow_fix(
             Fix::run(
                 format!(
                     "Remove the user-site copy, the first one pip finds{}{}",
-                    reach(snap, it, we).note(),
+                    reach(ctx, it, we).note(),
                     if it.kind == crate::snapshot::Kind::Conda {
                         "; or keep `~/.local` out of conda envs with `export PYTHONNOUSERSITE=1`"
                     } else {
@@ -234,7 +234,7 @@ fn shadow_fix(
             ),
             vec![Cmd::new(&py).args(["-m", "pip", "uninstall", "-y"]).arg(loser).build()],
         ),
-        (_, Some(d)) => match reach(snap, it, we) {
+        (_, Some(d)) => match reach(ctx, it, we) {
             Reach::Foreign(why) => Fix::from(format!(
                 "{why}; remove the copy you do not want with the tool that owns its directory"
             )),
@@ -249,7 +249,7 @@ fn shadow_fix(
                 )
             }
         },
-        (_, None) => match reach(snap, it, we) {
+        (_, None) => match reach(ctx, it, we) {
             Reach::Foreign(why) => Fix::from(format!(
                 "A copy no distribution owns shadows the installed one; {why}, so remove `{}/{}` with whatever put it there",
                 we.path, w.file
@@ -582,7 +582,7 @@ pub fn shadowed_package(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
             why_first(it, we, le),
         );
         let wdist = w.owners.first();
-        let fix = shadow_fix(ctx.snapshot, it, we, w, l, wdist);
+        let fix = shadow_fix(ctx, it, we, w, l, wdist);
         out.push(Hit {
             message,
             paths: vec![
@@ -654,7 +654,7 @@ pub fn overlapping_distributions(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
                     s.examples.first().map(String::as_str).unwrap_or("?"),
                 ),
                 paths: s.distributions.clone(),
-                fix: match reach(ctx.snapshot, it, l.entry) {
+                fix: match reach(ctx, it, l.entry) {
                     Reach::Foreign(why) => Fix::from(format!("{why}; uninstall all but one of them with the Python that owns that directory")),
                     r => Fix::run(
                         format!("Keep one of them: uninstall all, then reinstall the one you want{}", r.note()),
@@ -737,7 +737,7 @@ pub fn tensorflow_variants_mixed(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
                 }
             ),
             paths: tf.iter().map(|d| d.path.clone()).collect(),
-            fix: match reach(ctx.snapshot, it, l.entry) {
+            fix: match reach(ctx, it, l.entry) {
                 Reach::Foreign(why) => Fix::from(format!("{why}; uninstall every variant but one with the Python that owns that directory")),
                 r => Fix::run(
                     format!("Uninstall every variant, then install one{}", r.note()),
@@ -814,7 +814,7 @@ pub fn duplicate_distribution(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
                     dead.join(", ")
                 ),
                 paths: ds.iter().map(|d| d.path.clone()).collect(),
-                fix: match reach(ctx.snapshot, it, l.entry) {
+                fix: match reach(ctx, it, l.entry) {
                     Reach::Foreign(why) => Fix::from(format!("{why}; remove the stale metadata with the tool that owns that directory")),
                     r => Fix::run(
                         format!("Remove the stale metadata and reinstall the one you want{}", r.note()),
@@ -865,7 +865,7 @@ pub fn invalid_distribution_leftover(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hi
             fix: Fix::run(
                 format!(
                     "Delete them (nothing imports them), then reinstall the package whose uninstall was interrupted{}",
-                    reach(ctx.snapshot, it, l.entry).note()
+                    reach(ctx, it, l.entry).note()
                 ),
                 vec![Cmd::new("rm")
                     .arg("-rf")
@@ -959,7 +959,7 @@ pub fn broken_distribution_metadata(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit
                     .build()
             };
             let rm = Cmd::new("rm").arg("-rf").arg("--").arg(&d.path).build();
-            let fix = match (reach(ctx.snapshot, it, l.entry), &name, only_record) {
+            let fix = match (reach(ctx, it, l.entry), &name, only_record) {
                 (Reach::Foreign(why), _, _) => Fix::from(format!(
                     "{why}; repair it with the tool that owns that directory"
                 )),
