@@ -6,7 +6,7 @@
 //! `/bin/sh` trampoline. Shims are never executed.
 
 use super::identify::identify_exe;
-use super::locate::{path_dirs, pyenv_root};
+use super::locate::{path_dirs, pyenv_root, python_names};
 use super::version::{is_python_name, shebang, version_key, Shebang};
 use super::Ctx;
 use crate::fs::{display, normpath};
@@ -55,13 +55,11 @@ pub fn probe(ctx: &Ctx) -> Vec<CommandProbe> {
     // `pipX.Y` beside `pythonX.Y`: each such pair is judged too.
     let mut minors: Vec<String> = Vec::new();
     for dir in path_dirs(ctx) {
-        if let Ok(list) = ctx.fs.read_dir_names(&dir) {
-            for n in list {
-                let n = n.to_string_lossy();
-                if let Some(m) = n.strip_prefix("pip").filter(|m| is_minor(m)) {
-                    if !minors.iter().any(|x| x == m) {
-                        minors.push(m.to_string());
-                    }
+        for n in python_names(ctx, &dir).iter() {
+            let n = n.to_string_lossy();
+            if let Some(m) = n.strip_prefix("pip").filter(|m| is_minor(m)) {
+                if !minors.iter().any(|x| x == m) {
+                    minors.push(m.to_string());
                 }
             }
         }

@@ -4,7 +4,9 @@
 
 use super::version::is_python_name;
 use super::Ctx;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub fn pyenv_root(ctx: &Ctx) -> Option<PathBuf> {
     ctx.env_dir_or_home("PYENV_ROOT", ".pyenv")
@@ -28,14 +30,31 @@ pub fn path_dirs(ctx: &Ctx) -> Vec<PathBuf> {
     out
 }
 
-pub fn python_executables(ctx: &Ctx, dir: &Path) -> Vec<PathBuf> {
-    // `/usr/bin` holds thousands of names: only python-ish ones are kept.
-    let pythonish = |n: &[u8]| n.starts_with(b"python") || n.starts_with(b"pypy");
-    let Ok(names) = ctx.fs.read_dir_names_where(dir, pythonish) else {
-        return Vec::new();
-    };
+/// The names in a directory of programs that may be Python's: `python*`,
+/// `pypy*`, `pip*`. `/usr/bin` holds a thousand names and is on PATH, among
+/// the system directories and often also reached as `/bin`: the commands
+/// probe and discovery ask it several times, so each directory (by its real
+/// path) is listed once per run.
+pub fn python_names(ctx: &Ctx, dir: &Path) -> Arc<Vec<OsString>> {
+    let key = ctx
+        .fs
+        .canonicalize(dir)
+        .unwrap_or_else(|_| dir.to_path_buf());
+    if let Some(hit) = ctx.bin_names.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        return hit;
+    }
+    let wanted =
+        |n: &[u8]| n.starts_with(b"python") || n.starts_with(b"pypy") || n.starts_with(b"pip");
+    let names = Arc::new(ctx.fs.read_dir_names_where(dir, wanted).unwrap_or_default());
+    if let Ok(mut m) = ctx.bin_names.lock() {
+        m.insert(key, Arc::clone(&names));
+    }
     names
-        .into_iter()
+}
+
+pub fn python_executables(ctx: &Ctx, dir: &Path) -> Vec<PathBuf> {
+    python_names(ctx, dir)
+        .iter()
         .filter_map(|n| {
             let s = n.to_str()?;
             if !is_python_name(s) {

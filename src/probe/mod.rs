@@ -119,6 +119,8 @@ pub struct Ctx {
     /// The sys.path layouts of the interpreters read shallow, by prefix and
     /// executable, for [`deepen_in`].
     layouts: Mutex<HashMap<(String, Option<String>), site::Layout>>,
+    /// [`locate::python_names`] of each directory listed, by real path.
+    bin_names: Mutex<HashMap<PathBuf, std::sync::Arc<Vec<std::ffi::OsString>>>>,
 }
 
 impl Ctx {
@@ -183,6 +185,7 @@ impl Ctx {
             rule_facts_only: opts.rule_facts_only,
             notes: Mutex::new(Vec::new()),
             layouts: Mutex::new(HashMap::new()),
+            bin_names: Mutex::new(HashMap::new()),
         })
     }
 
