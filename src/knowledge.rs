@@ -7,10 +7,8 @@ use serde::Deserialize;
 use std::str::FromStr;
 use std::sync::OnceLock;
 
-const TENSORFLOW: &str = include_str!("../rules/knowledge/tensorflow.toml");
-const WHEELS: &str = include_str!("../rules/knowledge/wheels.toml");
-const VERSION_FILES: &str = include_str!("../rules/knowledge/version-files.toml");
-const GPU: &str = include_str!("../rules/knowledge/gpu.toml");
+// The tables as JSON, converted from their TOML by build.rs.
+use crate::rules::embedded::{GPU, TENSORFLOW, VERSION_FILES, WHEELS};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -202,9 +200,9 @@ pub struct VersionFile {
     pub pattern: String,
 }
 
-fn parse<T: for<'de> Deserialize<'de>>(name: &str, text: &str) -> T {
+fn parse<T: for<'de> Deserialize<'de>>(name: &str, json: &str) -> T {
     // Built in and covered by tests: a parse error is a build defect.
-    toml::from_str(text).unwrap_or_else(|e| panic!("rules/knowledge/{name} is invalid: {e}"))
+    serde_json::from_str(json).unwrap_or_else(|e| panic!("rules/knowledge/{name} is invalid: {e}"))
 }
 
 pub fn tensorflow() -> &'static Tensorflow {

@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 
-mod embedded {
+/// The built-in rules and knowledge tables, as JSON (see build.rs).
+pub(crate) mod embedded {
     include!(concat!(env!("OUT_DIR"), "/rules.rs"));
 }
 
@@ -107,11 +108,16 @@ impl Catalog {
     /// The rules compiled into the binary.
     pub fn builtin() -> Catalog {
         let mut c = Catalog { rules: Vec::new() };
-        for (file, text) in embedded::BUILTIN_RULES {
+        for (file, json) in embedded::BUILTIN_RULES {
             // A broken built-in rule is a build defect; the catalogue test
             // catches it before release, so this cannot fail at run time.
-            c.add(file, text)
-                .unwrap_or_else(|e| panic!("built-in rule catalogue is invalid: {e}"));
+            let rule = serde_json::from_str(json)
+                .map_err(|e| CatalogError::Invalid {
+                    file: file.to_string(),
+                    message: e.to_string(),
+                })
+                .and_then(|rule| c.admit(file, rule));
+            rule.unwrap_or_else(|e| panic!("built-in rule catalogue is invalid: {e}"));
         }
         c.rules.sort_by(|a, b| a.code.cmp(&b.code));
         c
@@ -119,11 +125,19 @@ impl Catalog {
 
     /// Parses and validates one rule file into the catalogue.
     pub fn add(&mut self, file: &str, text: &str) -> Result<(), CatalogError> {
+        let rule: Rule = toml::from_str(text).map_err(|e| CatalogError::Invalid {
+            file: file.to_string(),
+            message: e.message().to_string(),
+        })?;
+        self.admit(file, rule)
+    }
+
+    /// Validates one parsed rule into the catalogue.
+    fn admit(&mut self, file: &str, mut rule: Rule) -> Result<(), CatalogError> {
         let invalid = |message: String| CatalogError::Invalid {
             file: file.to_string(),
             message,
         };
-        let mut rule: Rule = toml::from_str(text).map_err(|e| invalid(e.message().to_string()))?;
         rule.file = file.to_string();
         if !is_kebab(&rule.name) {
             return Err(invalid(format!("name `{}` is not kebab-case", rule.name)));
@@ -485,6 +499,46 @@ mod tests {
 
     /// Like cargo-deny's code snapshot: every built-in rule loads, and codes
     /// and names are unique (enforced by `add`).
+    #[test]
+    fn embedded_json_is_the_toml_in_the_repository() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+        let mut pairs: Vec<(std::path::PathBuf, &str)> = embedded::BUILTIN_RULES
+            .iter()
+            .map(|(f, json)| (root.join(f), *json))
+            .collect();
+        for (f, json) in [
+            ("tensorflow.toml", embedded::TENSORFLOW),
+            ("wheels.toml", embedded::WHEELS),
+            ("version-files.toml", embedded::VERSION_FILES),
+            ("gpu.toml", embedded::GPU),
+        ] {
+            pairs.push((root.join("knowledge").join(f), json));
+        }
+        let on_disk = std::fs::read_dir(&root)
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == "toml")
+            })
+            .count();
+        assert_eq!(on_disk, embedded::BUILTIN_RULES.len());
+        for (path, json) in pairs {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let want: serde_json::Value = toml::from_str(&text).unwrap();
+            let got: serde_json::Value = serde_json::from_str(json).unwrap();
+            assert_eq!(got, want, "{}", path.display());
+            // And the rule reads the same through both.
+            if path.parent() == Some(root.as_path()) {
+                let a: Rule = toml::from_str(&text).unwrap();
+                let b: Rule = serde_json::from_str(json).unwrap();
+                assert_eq!(format!("{a:?}"), format!("{b:?}"), "{}", path.display());
+            }
+        }
+    }
+
     #[test]
     fn builtin_catalogue_is_valid() {
         let c = Catalog::builtin();
