@@ -8,7 +8,7 @@ use std::str::FromStr;
 use std::sync::OnceLock;
 
 // The tables as JSON, converted from their TOML by build.rs.
-use crate::rules::embedded::{GPU, TENSORFLOW, VERSION_FILES, WHEELS};
+use crate::embedded::{GPU, TENSORFLOW, VERSION_FILES, WHEELS};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub(crate) mod embedded;
 pub mod fs;
 pub mod fuzz;
 pub mod knowledge;

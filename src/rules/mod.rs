@@ -13,10 +13,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 
-/// The built-in rules and knowledge tables, as JSON (see build.rs).
-pub(crate) mod embedded {
-    include!(concat!(env!("OUT_DIR"), "/rules.rs"));
-}
+use crate::embedded;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
