@@ -156,7 +156,9 @@ pub fn identify_env_dir(ctx: &Ctx, dir: &Path) -> Option<Identity> {
             error: Some(error),
         });
     }
-    if let Err(e) = ctx.fs.read_dir_names(&dir) {
+    // Opening a directory takes the read permission listing does, without
+    // listing it.
+    if let Err(e) = ctx.fs.open_dir(&dir) {
         // Listed where environments live but unreadable: report it broken.
         return Some(Identity {
             prefix: dir.clone(),
@@ -169,12 +171,10 @@ pub fn identify_env_dir(ctx: &Ctx, dir: &Path) -> Option<Identity> {
     let bin = dir.join("bin");
     let mut names: Vec<String> = vec!["python3".into(), "python".into()];
     // uv and pyenv trees sometimes only have `python3.X`.
-    if let Ok(list) = ctx.fs.read_dir_names(&bin) {
-        for n in list {
-            let n = n.to_string_lossy().into_owned();
-            if is_python_name(&n) && !names.contains(&n) {
-                names.push(n);
-            }
+    for n in super::locate::python_names(ctx, &bin).iter() {
+        let n = n.to_string_lossy().into_owned();
+        if is_python_name(&n) && !names.contains(&n) {
+            names.push(n);
         }
     }
     let cfg = ctx.fs.symlink_metadata(&dir.join("pyvenv.cfg")).is_ok();
