@@ -121,7 +121,12 @@ pub struct Ctx {
     layouts: Mutex<HashMap<(String, Option<String>), site::Layout>>,
     /// [`locate::python_names`] of each directory listed, by real path.
     bin_names: Mutex<HashMap<PathBuf, std::sync::Arc<Vec<std::ffi::OsString>>>>,
+    /// [`Ctx::site_listing`] of each site dir listed.
+    site_listings: Mutex<HashMap<PathBuf, SiteListing>>,
 }
+
+/// A directory's entries in listing order, with their types.
+pub type SiteListing = std::sync::Arc<Vec<(std::ffi::OsString, crate::fs::EntryType)>>;
 
 impl Ctx {
     pub fn new(opts: &Options) -> Result<Ctx, crate::Error> {
@@ -186,6 +191,7 @@ impl Ctx {
             notes: Mutex::new(Vec::new()),
             layouts: Mutex::new(HashMap::new()),
             bin_names: Mutex::new(HashMap::new()),
+            site_listings: Mutex::new(HashMap::new()),
         })
     }
 
@@ -211,6 +217,26 @@ impl Ctx {
     fn layout_of(&self, it: &crate::snapshot::Interpreter) -> Option<site::Layout> {
         let m = self.layouts.lock().ok()?;
         m.get(&(it.prefix.clone(), it.executable.clone())).cloned()
+    }
+
+    /// A site dir's listing, listed once per run: sys.path's computation
+    /// lists each for its `.pth` files and the site-packages reader for its
+    /// distributions (fifty venvs: fifty directories of hundreds of names).
+    /// An error is not kept; whoever asks again gets it afresh.
+    pub fn site_listing(&self, dir: &Path) -> std::io::Result<SiteListing> {
+        if let Some(hit) = self
+            .site_listings
+            .lock()
+            .ok()
+            .and_then(|m| m.get(dir).cloned())
+        {
+            return Ok(hit);
+        }
+        let listed = std::sync::Arc::new(self.fs.read_dir_typed(dir)?);
+        if let Ok(mut m) = self.site_listings.lock() {
+            m.insert(dir.to_path_buf(), std::sync::Arc::clone(&listed));
+        }
+        Ok(listed)
     }
 
     pub fn var(&self, name: &str) -> Option<&str> {

@@ -90,14 +90,21 @@ impl Builder<'_> {
         if self.depth == Depth::Shallow {
             return;
         }
-        // Only the `.pth` names are kept (site.py reads them sorted).
-        let pth = |n: &[u8]| n.ends_with(b".pth") && !n.starts_with(b".");
-        let Ok(names) = self.ctx.fs.read_dir_names_where(dir, pth) else {
+        // Only the `.pth` names are kept (site.py reads them sorted). The
+        // listing is kept for the site-packages reader.
+        let Ok(listing) = self.ctx.site_listing(dir) else {
             self.ctx.note(dir, "cannot list this site directory");
             return;
         };
+        let pth = |n: &[u8]| n.ends_with(b".pth") && !n.starts_with(b".");
+        let mut names: Vec<&std::ffi::OsStr> = listing
+            .iter()
+            .map(|(n, _)| n.as_os_str())
+            .filter(|n| pth(n.as_encoded_bytes()))
+            .collect();
+        names.sort();
         for name in names {
-            let pth = dir.join(&name);
+            let pth = dir.join(name);
             self.read_pth(dir, &pth);
         }
     }

@@ -120,10 +120,10 @@ pub fn read_site_dir(ctx: &Ctx, dir: &Path, installer: bool) -> SiteDir {
         }
         return out;
     }
-    // Held open: the metadata dirs inside are opened relative to it.
-    let mut handle = ctx.fs.open_dir(dir).ok();
-    let listed = handle.as_mut().and_then(|h| h.list_typed().ok());
-    let names = match listed.map_or_else(|| ctx.fs.read_dir_typed(dir), Ok) {
+    // Held open: the metadata dirs inside are opened relative to it. The
+    // listing is sys.path's computation's, when it listed the dir.
+    let handle = ctx.fs.open_dir(dir).ok();
+    let names = match ctx.site_listing(dir) {
         Ok(n) => n,
         Err(e) => {
             out.error = Some(format!("cannot list: {e}"));
