@@ -1271,14 +1271,18 @@ pub fn requires_python_mismatch(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
     }
     let py = python_cmd(it);
     let mut out = Vec::new();
+    // Whether each distinct Requires-Python is unmet (unparseable: not
+    // judged). A few strings (`>=3.8`) stand for most distributions.
+    let mut unmet: rustc_hash::FxHashMap<&str, bool> = Default::default();
     for (d, _) in ctx.model(it).installed.values() {
         let Some(rp) = d.requires_python.as_deref() else {
             continue;
         };
-        let Ok(spec) = VersionSpecifiers::from_str(rp) else {
-            continue;
-        };
-        if candidates.iter().any(|v| spec.contains(v)) {
+        let judged = *unmet.entry(rp).or_insert_with(|| {
+            VersionSpecifiers::from_str(rp)
+                .is_ok_and(|spec| !candidates.iter().any(|v| spec.contains(v)))
+        });
+        if !judged {
             continue;
         }
         let name = d.name.as_deref().unwrap_or("?");
