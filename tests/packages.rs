@@ -179,13 +179,11 @@ fn same_version_shadowing_is_a_warning() {
     assert_eq!(f["severity"], "warning", "{f:#}");
 }
 
-#[test]
-fn user_site_shadows_the_base_of_a_system_site_venv() {
-    let mut sb = Sandbox::new();
+/// `pip` 1.0 installed with `pip install --user` for `env` into the user site
+/// under the sandbox's `~/.local` (set as PYTHONUSERBASE for envdoctor too);
+/// returns the user site.
+fn user_pip_1_0(sb: &mut Sandbox, env: &Env) -> PathBuf {
     let userbase = sb.home.join(".local");
-    // A venv that sees the user site and its base: venv site, user site, base site.
-    let env = venv(&sb, "v", &["--system-site-packages"]);
-    // pip is in the base (pyenv 3.11); a user-site `pip` 1.0 shadows it.
     let w = Wheel::new("pip", "1.0")
         .package("pip")
         .build(&sb.path("wheels"));
@@ -208,7 +206,16 @@ fn user_site_shadows_the_base_of_a_system_site_venv() {
             .env("PYTHONUSERBASE", &userbase),
     );
     sb.set_env("PYTHONUSERBASE", userbase.display().to_string());
-    let user_site = userbase.join("lib/python3.11/site-packages");
+    userbase.join("lib/python3.11/site-packages")
+}
+
+#[test]
+fn user_site_shadows_the_base_of_a_system_site_venv() {
+    let mut sb = Sandbox::new();
+    // A venv that sees the user site and its base: venv site, user site, base site.
+    let env = venv(&sb, "v", &["--system-site-packages"]);
+    // pip is in the base (pyenv 3.11); a user-site `pip` 1.0 shadows it.
+    let user_site = user_pip_1_0(&mut sb, &env);
     assert!(user_site.join("pip-1.0.dist-info").is_dir());
     let found = package_findings(&sb, &env);
     let f = only(&found, "shadowed-package");
@@ -1027,34 +1034,11 @@ fn distribution_made_splits_are_info_with_the_distribution_package() {
 #[test]
 fn a_fix_counts_the_environments_that_see_a_directory_through_their_pth_files() {
     let mut sb = Sandbox::new();
-    let userbase = sb.home.join(".local");
     // The target sees the user site and its base; a user-site `pip` 1.0
     // shadows the base's (as in the test above).
     let t = venv(&sb, "workon/t", &["--system-site-packages"]);
     let o = venv(&sb, "workon/o", &[]);
-    let w = Wheel::new("pip", "1.0")
-        .package("pip")
-        .build(&sb.path("wheels"));
-    run_ok(
-        Command::new(python("3.11"))
-            .args([
-                "-m",
-                "pip",
-                "--python",
-                t.python.to_str().unwrap(),
-                "install",
-                "--user",
-                "--no-index",
-                "--no-deps",
-                "--disable-pip-version-check",
-                "--no-warn-script-location",
-            ])
-            .arg(&w)
-            .env("HOME", &sb.home)
-            .env("PYTHONUSERBASE", &userbase),
-    );
-    sb.set_env("PYTHONUSERBASE", userbase.display().to_string());
-    let user_site = userbase.join("lib/python3.11/site-packages");
+    let user_site = user_pip_1_0(&mut sb, &t);
     // The other venv sees the user site only through its own `.pth` file.
     std::fs::write(
         o.site.join("user.pth"),
@@ -1063,7 +1047,6 @@ fn a_fix_counts_the_environments_that_see_a_directory_through_their_pth_files() 
     .unwrap();
     let real = Command::new(&o.python)
         .args(["-c", "import pip; print(pip.__file__)"])
-        .env("PYTHONUSERBASE", &userbase)
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&real.stdout).starts_with(user_site.to_str().unwrap()));
