@@ -178,6 +178,38 @@ fn script_bad_interpreter_after_moving_a_venv() {
     assert!(fix(&f[0]).contains("moved or copied from"), "{:#}", f[0]);
 }
 
+/// A venv moved to a directory whose name is not UTF-8: its prefix is shown
+/// lossily, but its scripts are still read from the real directory (`check`
+/// reads a target's console scripts after discovery, from the path kept).
+#[test]
+fn script_bad_interpreter_under_a_name_that_is_not_utf8() {
+    use std::os::unix::ffi::OsStrExt;
+    let mut sb = Sandbox::new();
+    let venv = sb.path("first");
+    make_venv(&python("3.11"), &venv, &[]);
+    let w = Wheel::new("hello-tool", "1.0")
+        .package("hello_tool")
+        .script("hello", "hello_tool:main")
+        .build(&sb.path("wheels"));
+    pip_install(&venv.join("bin/python"), &[w.to_str().unwrap()]);
+    sb.set_env("PATH", path_env(&[]));
+    let moved = sb
+        .dir
+        .path()
+        .join(std::ffi::OsStr::from_bytes(b"moved-\xff"));
+    std::fs::rename(&venv, &moved).unwrap();
+    let out = sb
+        .envdoctor()
+        .args(["check", "--format", "json", "--python"])
+        .arg(moved.join("bin/python"))
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = findings_of(&v, "script-bad-interpreter");
+    assert_eq!(f.len(), 1, "{v:#}");
+    assert!(messages(&f).contains("`hello`"), "{f:#?}");
+}
+
 fn write_script(path: &Path, text: &str) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, text).unwrap();

@@ -424,6 +424,7 @@ fn inspect(ctx: &Ctx, ident: Identity, found: Vec<(PathBuf, Source)>) -> Interpr
         }
     }
 
+    let mut sys_layout = None;
     if let (Some(m), true) = (minor.as_deref(), it.executable.is_some()) {
         let major: u32 = m
             .split('.')
@@ -468,22 +469,27 @@ fn inspect(ctx: &Ctx, ident: Identity, found: Vec<(PathBuf, Source)>) -> Interpr
             platlibdir,
             debian,
         };
-        let depth = ctx.discovery_depth();
-        let sp = site::compute(ctx, &layout, depth);
+        let sp = site::compute(ctx, &layout, ctx.discovery_depth());
         it.sys_path = sp.entries;
         it.startup_hooks = sp.startup_hooks;
-        if depth == site::Depth::Shallow {
-            ctx.keep_layout(&it, layout);
-        }
+        sys_layout = Some(layout);
     }
     match ctx.discovery_depth() {
-        site::Depth::Shallow => it.shallow = true,
-        site::Depth::Full if it.kind != Kind::System => {
-            it.foreign_scripts = foreign_scripts(ctx, &prefix);
+        site::Depth::Shallow => {
+            it.shallow = true;
+            ctx.keep_shallow(&it, prefix, sys_layout);
         }
-        site::Depth::Full => {}
+        site::Depth::Full => read_scripts(ctx, &mut it, &prefix),
     }
     it
+}
+
+/// The console scripts of the environment at `prefix` (a system Python's
+/// bin is the distribution's, not pip's).
+pub(super) fn read_scripts(ctx: &Ctx, it: &mut Interpreter, prefix: &Path) {
+    if it.kind != Kind::System {
+        it.foreign_scripts = foreign_scripts(ctx, prefix);
+    }
 }
 
 /// The base interpreter a venv's `home` names, and the base prefix.
@@ -573,7 +579,7 @@ fn base_kind(ctx: &Ctx, real: &Path) -> Kind {
 
 /// Console scripts in `prefix/bin` whose shebang names an interpreter that
 /// is missing, or one outside this environment (a moved or copied venv).
-pub(super) fn foreign_scripts(ctx: &Ctx, prefix: &Path) -> Vec<Script> {
+fn foreign_scripts(ctx: &Ctx, prefix: &Path) -> Vec<Script> {
     let bin = prefix.join("bin");
     let Ok(names) = ctx.fs.read_dir_names(&bin) else {
         return Vec::new();

@@ -116,13 +116,23 @@ pub struct Ctx {
     /// See [`Options::rule_facts_only`].
     pub rule_facts_only: bool,
     notes: Mutex<Vec<Note>>,
-    /// The sys.path layouts of the interpreters read shallow, by prefix and
-    /// executable, for [`deepen_in`].
-    layouts: Mutex<HashMap<(String, Option<String>), site::Layout>>,
+    /// What [`deepen_in`] needs of each interpreter read shallow (its
+    /// prefix as a path, not as shown, and its sys.path layout), by prefix
+    /// and executable as shown.
+    shallow: Mutex<HashMap<(String, Option<String>), Shallow>>,
     /// [`locate::python_names`] of each directory listed, by real path.
     bin_names: Mutex<HashMap<PathBuf, std::sync::Arc<Vec<std::ffi::OsString>>>>,
     /// [`Ctx::site_listing`] of each site dir listed.
     site_listings: Mutex<HashMap<PathBuf, SiteListing>>,
+}
+
+/// What deepening an interpreter read shallow takes.
+#[derive(Debug, Clone)]
+struct Shallow {
+    /// Its prefix as a path (the snapshot holds it as shown).
+    prefix: PathBuf,
+    /// Its sys.path layout, when it has a sys.path.
+    layout: Option<site::Layout>,
 }
 
 /// A directory's entries in listing order, with their types.
@@ -189,7 +199,7 @@ impl Ctx {
             exec: opts.exec && host_root,
             rule_facts_only: opts.rule_facts_only,
             notes: Mutex::new(Vec::new()),
-            layouts: Mutex::new(HashMap::new()),
+            shallow: Mutex::new(HashMap::new()),
             bin_names: Mutex::new(HashMap::new()),
             site_listings: Mutex::new(HashMap::new()),
         })
@@ -207,15 +217,23 @@ impl Ctx {
         }
     }
 
-    /// Keeps the layout of an interpreter read shallow.
-    pub(crate) fn keep_layout(&self, it: &crate::snapshot::Interpreter, l: site::Layout) {
-        if let Ok(mut m) = self.layouts.lock() {
-            m.insert((it.prefix.clone(), it.executable.clone()), l);
+    /// Keeps what deepening an interpreter read shallow takes.
+    pub(crate) fn keep_shallow(
+        &self,
+        it: &crate::snapshot::Interpreter,
+        prefix: PathBuf,
+        layout: Option<site::Layout>,
+    ) {
+        if let Ok(mut m) = self.shallow.lock() {
+            m.insert(
+                (it.prefix.clone(), it.executable.clone()),
+                Shallow { prefix, layout },
+            );
         }
     }
 
-    fn layout_of(&self, it: &crate::snapshot::Interpreter) -> Option<site::Layout> {
-        let m = self.layouts.lock().ok()?;
+    fn shallow_of(&self, it: &crate::snapshot::Interpreter) -> Option<Shallow> {
+        let m = self.shallow.lock().ok()?;
         m.get(&(it.prefix.clone(), it.executable.clone())).cloned()
     }
 
@@ -419,14 +437,15 @@ pub fn deepen_in(ctx: &Ctx, snap: &mut Snapshot, which: &[usize]) {
         .enumerate()
         .filter(|(i, it)| it.shallow && which.contains(i))
         .for_each(|(_, it)| {
-            if let Some(l) = ctx.layout_of(it) {
+            let Some(Shallow { prefix, layout }) = ctx.shallow_of(it) else {
+                return;
+            };
+            if let Some(l) = layout {
                 let sp = site::compute(ctx, &l, site::Depth::Full);
                 it.sys_path = sp.entries;
                 it.startup_hooks = sp.startup_hooks;
             }
-            if it.kind != crate::snapshot::Kind::System {
-                it.foreign_scripts = interpreters::foreign_scripts(ctx, Path::new(&it.prefix));
-            }
+            interpreters::read_scripts(ctx, it, &prefix);
             it.shallow = false;
         });
     merge_notes(ctx, snap);
