@@ -130,8 +130,9 @@ fn broken_venv_when_its_base_changed_minor_version() {
     );
 }
 
-#[test]
-fn script_bad_interpreter_after_moving_a_venv() {
+/// A sandbox with a venv `first` whose `hello-tool` installed a console
+/// script `hello` (its shebang names `first/bin/python`), and a bare PATH.
+fn venv_with_a_console_script() -> (Sandbox, std::path::PathBuf) {
     let mut sb = Sandbox::new();
     let venv = sb.path("first");
     make_venv(&python("3.11"), &venv, &[]);
@@ -141,6 +142,12 @@ fn script_bad_interpreter_after_moving_a_venv() {
         .build(&sb.path("wheels"));
     pip_install(&venv.join("bin/python"), &[w.to_str().unwrap()]);
     sb.set_env("PATH", path_env(&[]));
+    (sb, venv)
+}
+
+#[test]
+fn script_bad_interpreter_after_moving_a_venv() {
+    let (sb, venv) = venv_with_a_console_script();
     assert!(sb
         .findings(
             &["--python", venv.to_str().unwrap()],
@@ -184,15 +191,7 @@ fn script_bad_interpreter_after_moving_a_venv() {
 #[test]
 fn script_bad_interpreter_under_a_name_that_is_not_utf8() {
     use std::os::unix::ffi::OsStrExt;
-    let mut sb = Sandbox::new();
-    let venv = sb.path("first");
-    make_venv(&python("3.11"), &venv, &[]);
-    let w = Wheel::new("hello-tool", "1.0")
-        .package("hello_tool")
-        .script("hello", "hello_tool:main")
-        .build(&sb.path("wheels"));
-    pip_install(&venv.join("bin/python"), &[w.to_str().unwrap()]);
-    sb.set_env("PATH", path_env(&[]));
+    let (sb, venv) = venv_with_a_console_script();
     let moved = sb
         .dir
         .path()
