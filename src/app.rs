@@ -315,9 +315,9 @@ fn requested(
     })
 }
 
-/// Runs the rules, applies the config's ignore list, and counts.
-/// The findings, what was suppressed, the summary, and whether a rule read
-/// an interpreter that discovery left shallow ([`rules::Outcome`]).
+/// Runs the rules, applies the config's ignore list, and counts: the
+/// findings, what was suppressed, the summary, and whether a rule read an
+/// interpreter that discovery left shallow ([`rules::Outcome`]).
 fn evaluate(
     config: &Config,
     snap: &Snapshot,
