@@ -387,6 +387,13 @@ pub struct SiteDir {
     /// relative to it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cuda_libs: Vec<String>,
+    /// The `modules` (indexes) that are directories not yet looked into:
+    /// `check` calls them packages until a rule could tell a package from a
+    /// namespace portion, which is only when the name has another copy on
+    /// some interpreter's sys.path (then the probe reads the kind). Never
+    /// part of a snapshot: a snapshot's kinds are all read.
+    #[serde(skip)]
+    pub kind_unread: Vec<u32>,
 }
 
 /// A GPU framework's own record of its build.

@@ -161,6 +161,55 @@ fn pythonpath_target_dir_shadows_the_venv() {
     assert!(String::from_utf8_lossy(&real.stdout).starts_with(pp.to_str().unwrap()));
 }
 
+/// PEP 420 namespace portions merge: `corp/` without `__init__` in two
+/// directories is one package, and a portion before a regular package
+/// does not shadow it (Python imports the package). `check` reads whether a
+/// directory has an `__init__` only for names with copies in two places;
+/// here every name has, so each must be read, or both would be reported
+/// as shadowed.
+#[test]
+fn namespace_portions_merge_and_never_shadow() {
+    let mut sb = Sandbox::new();
+    let env = venv(&sb, "v", &[]);
+    install(
+        &sb,
+        &env,
+        &[
+            Wheel::new("corp-auth", "2.0").file("corp/auth.py", "A = 1\n"),
+            Wheel::new("reglib", "2.0").package("reglib"),
+        ],
+        &[],
+    );
+    let pp = sb.path("pp");
+    let dir = sb.path("wheels");
+    let ws = [
+        Wheel::new("corp-db", "1.0").file("corp/db.py", "D = 1\n"),
+        Wheel::new("reglib-extra", "1.0").file("reglib/extra.py", "E = 1\n"),
+    ]
+    .map(|w| w.build(&dir).display().to_string());
+    pip_install(
+        &env.python,
+        &["--target", pp.to_str().unwrap(), &ws[0], &ws[1]],
+    );
+    sb.set_env("PYTHONPATH", pp.display().to_string());
+    let found = package_findings(&sb, &env);
+    assert!(!found.contains_key("shadowed-package"), "{found:#?}");
+    // What Python does: both portions import, and `reglib` is the venv's.
+    let real = Command::new(&env.python)
+        .args([
+            "-c",
+            "import corp.auth, corp.db, reglib; print(reglib.__file__)",
+        ])
+        .env("PYTHONPATH", &pp)
+        .output()
+        .unwrap();
+    assert!(real.status.success(), "{real:?}");
+    assert!(
+        String::from_utf8_lossy(&real.stdout).starts_with(env.site.to_str().unwrap()),
+        "{real:?}"
+    );
+}
+
 #[test]
 fn same_version_shadowing_is_a_warning() {
     let mut sb = Sandbox::new();

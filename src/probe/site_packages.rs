@@ -87,11 +87,91 @@ pub fn probe(
             }
         }
     }
-    let site_dirs = dirs
+    let mut site_dirs: Vec<SiteDir> = dirs
         .par_iter()
         .map(|(d, installer)| read_site_dir(ctx, d, *installer || !ctx.rule_facts_only))
         .collect();
+    if site_dirs.iter().any(|d| !d.kind_unread.is_empty()) {
+        read_kinds_that_matter(ctx, interpreters, &seen, &mut site_dirs);
+    }
     (site_dirs, markers.into_iter().collect())
+}
+
+/// Reads the kind of every directory module that `check` left unread
+/// ([`SiteDir::kind_unread`]) and that has another copy on the sys.path of
+/// some interpreter (in another directory, or in the same one as a module
+/// file): only there does a package differ from a namespace portion for a
+/// rule (which copy `import` loads, which one shadows). A name with one copy
+/// is loaded from it whatever it is, so its directory is not looked into:
+/// that was a stat per top-level package, a tenth of a `check --all`.
+fn read_kinds_that_matter(
+    ctx: &Ctx,
+    interpreters: &[Interpreter],
+    index: &HashMap<String, usize>,
+    site_dirs: &mut [SiteDir],
+) {
+    let mut todo: BTreeSet<(usize, u32)> = BTreeSet::new();
+    let mut count: rustc_hash::FxHashMap<&str, u32> = Default::default();
+    for it in interpreters {
+        // As the rules' layers see it: `--exec`'s sys.path, or the static one.
+        for list in [&it.sys_path, &it.runtime_sys_path] {
+            let on_path: Vec<usize> = list
+                .iter()
+                .filter(|e| e.origin != Origin::Stdlib)
+                .filter_map(|e| index.get(&e.path).copied())
+                .collect();
+            if !on_path
+                .iter()
+                .any(|&i| !site_dirs[i].kind_unread.is_empty())
+            {
+                continue;
+            }
+            count.clear();
+            for &i in &on_path {
+                for m in &site_dirs[i].modules {
+                    *count.entry(m.name.as_str()).or_default() += 1;
+                }
+            }
+            for &i in &on_path {
+                let d = &site_dirs[i];
+                todo.extend(
+                    d.kind_unread
+                        .iter()
+                        .filter(|&&k| count[d.modules[k as usize].name.as_str()] > 1)
+                        .map(|&k| (i, k)),
+                );
+            }
+        }
+    }
+    let todo: Vec<(usize, u32)> = todo.into_iter().collect();
+    let kinds: Vec<ModuleKind> = todo
+        .par_iter()
+        .map(|&(i, k)| {
+            let d = &site_dirs[i];
+            package_kind(ctx, &Path::new(&d.path).join(&d.modules[k as usize].file))
+        })
+        .collect();
+    for (&(i, k), kind) in todo.iter().zip(kinds) {
+        site_dirs[i].modules[k as usize].kind = kind;
+        site_dirs[i].kind_unread.retain(|&x| x != k);
+    }
+}
+
+/// A directory on sys.path under an importable name: a package when it has
+/// an `__init__` (source, bytecode or extension), else a namespace portion.
+fn package_kind(ctx: &Ctx, dir: &Path) -> ModuleKind {
+    let has_init = ["__init__.py", "__init__.pyc"]
+        .iter()
+        .any(|i| ctx.fs.is_file(&dir.join(i)));
+    package_or_namespace(has_init || has_extension_init(ctx, dir))
+}
+
+fn package_or_namespace(has_init: bool) -> ModuleKind {
+    if has_init {
+        ModuleKind::Package
+    } else {
+        ModuleKind::Namespace
+    }
 }
 
 /// What one directory entry is.
@@ -101,7 +181,8 @@ enum Entry {
     Dist(PathBuf, DistFormat, bool),
     Pth(PathBuf),
     Leftover(String),
-    Module(Module),
+    /// The flag: a directory whose kind was not read ([`SiteDir::kind_unread`]).
+    Module(Module, bool),
 }
 
 /// `installer`: read each distribution's INSTALLER (always, unless
@@ -175,7 +256,12 @@ pub fn read_site_dir(ctx: &Ctx, dir: &Path, installer: bool) -> SiteDir {
             Entry::Dist(p, f, plain) => dist_paths.push((p, f, plain, listing)),
             Entry::Pth(p) => out.pth_files.push(read_pth(ctx, dir, &p)),
             Entry::Leftover(n) => out.leftovers.push(n),
-            Entry::Module(m) => out.modules.push(m),
+            Entry::Module(m, unread) => {
+                if unread {
+                    out.kind_unread.push(out.modules.len() as u32);
+                }
+                out.modules.push(m)
+            }
         }
     }
     let read: Vec<(Distribution, FileList)> = dist_paths
@@ -260,23 +346,38 @@ fn classify(
         if !is_identifier(n) {
             return None;
         }
+        // `check` reads the kind later, where a rule can tell the difference
+        // (see `read_kinds_that_matter`); the packages whose own files
+        // carry a version are read now, for `version_files`.
+        if ctx.rule_facts_only
+            && !crate::knowledge::version_files()
+                .iter()
+                .any(|f| f.import == n)
+        {
+            let m = Module {
+                name: n.to_string(),
+                kind: ModuleKind::Package,
+                file: n.to_string(),
+            };
+            return Some(Entry::Module(m, true));
+        }
         // On the host root a stat relative to the open site dir follows
         // links as `is_file` does; inside `--root` links need `Fs`.
-        let is_init = |i: &&str| match handle {
-            Some(h) if plain_dir && ctx.fs.is_host_root() => h.has_file_in(name, i),
-            _ => ctx.fs.is_file(&path.join(i)),
+        let kind = match handle {
+            Some(h) if plain_dir && ctx.fs.is_host_root() => {
+                let has_init = ["__init__.py", "__init__.pyc"]
+                    .iter()
+                    .any(|i| h.has_file_in(name, i));
+                package_or_namespace(has_init || has_extension_init(ctx, &path))
+            }
+            _ => package_kind(ctx, &path),
         };
-        let has_init =
-            ["__init__.py", "__init__.pyc"].iter().any(is_init) || has_extension_init(ctx, &path);
-        return Some(Entry::Module(Module {
+        let m = Module {
             name: n.to_string(),
-            kind: if has_init {
-                ModuleKind::Package
-            } else {
-                ModuleKind::Namespace
-            },
+            kind,
             file: n.to_string(),
-        }));
+        };
+        return Some(Entry::Module(m, false));
     }
     if !is_file {
         return None;
@@ -293,11 +394,14 @@ fn classify(
     if !is_identifier(stem) || (kind == ModuleKind::Module && stem.contains('.')) {
         return None;
     }
-    Some(Entry::Module(Module {
-        name: stem.to_string(),
-        kind,
-        file: n.to_string(),
-    }))
+    Some(Entry::Module(
+        Module {
+            name: stem.to_string(),
+            kind,
+            file: n.to_string(),
+        },
+        false,
+    ))
 }
 
 /// A package whose `__init__` is an extension module (rare; Cython builds).
