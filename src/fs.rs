@@ -283,9 +283,17 @@ impl Fs {
 
     /// Up to `max` bytes from the start of a regular file.
     pub fn read_head(&self, p: &Path, max: u64) -> io::Result<Vec<u8>> {
+        let mut buf = Vec::new();
+        self.read_head_into(p, max, &mut buf)?;
+        Ok(buf)
+    }
+
+    /// [`Fs::read_head`] into `buf` (cleared first), whose allocation a
+    /// caller reading thousands of files reuses.
+    pub fn read_head_into(&self, p: &Path, max: u64, buf: &mut Vec<u8>) -> io::Result<()> {
         let (f, _) = self.open_regular(p)?;
         let meta = f.metadata()?;
-        read_budgeted(f, &meta, max)
+        read_budgeted(f, &meta, max, buf)
     }
 
     /// A text file, at most `max` bytes of it, decoded leniently (a config
@@ -495,6 +503,14 @@ impl OpenDir {
     /// directory), as [`Fs::read_head`] reads a path. A symlink as the last
     /// component is refused (`ELOOP`): read those by path.
     pub fn read_head(&self, rel: &Path, max: u64) -> io::Result<Vec<u8>> {
+        let mut buf = Vec::new();
+        self.read_head_into(rel, max, &mut buf)?;
+        Ok(buf)
+    }
+
+    /// [`OpenDir::read_head`] into `buf` (cleared first), as
+    /// [`Fs::read_head_into`].
+    pub fn read_head_into(&self, rel: &Path, max: u64, buf: &mut Vec<u8>) -> io::Result<()> {
         use rustix::fs::OFlags;
         let fd = rustix::fs::openat(
             self.fd(),
@@ -507,7 +523,7 @@ impl OpenDir {
         if !meta.is_file() {
             return Err(not_regular(&meta));
         }
-        read_budgeted(f, &meta, max)
+        read_budgeted(f, &meta, max, buf)
     }
 
     /// What `rel` (relative to this directory) is, the last component not
@@ -548,8 +564,9 @@ fn big_reads() -> &'static Mutex<HashSet<(u64, u64)>> {
     SEEN.get_or_init(Default::default)
 }
 
-/// Reads up to `max` bytes of an open regular file, within the run's budget.
-fn read_budgeted(f: File, meta: &Metadata, max: u64) -> io::Result<Vec<u8>> {
+/// Reads up to `max` bytes of an open regular file into `buf` (cleared
+/// first), within the run's budget.
+fn read_budgeted(f: File, meta: &Metadata, max: u64, buf: &mut Vec<u8>) -> io::Result<()> {
     use std::os::unix::fs::MetadataExt;
     let len = meta.len();
     // A regular file of known size is read to that size (no extra read to
@@ -578,10 +595,11 @@ fn read_budgeted(f: File, meta: &Metadata, max: u64) -> io::Result<Vec<u8>> {
     }
     // Sized from the stat already made: one read instead of a series of
     // growing ones (site-packages scans read tens of thousands of files).
-    let mut buf = Vec::with_capacity(limit.min(64 << 20) as usize + 1);
-    let read = f.take(limit).read_to_end(&mut buf);
+    buf.clear();
+    buf.reserve(limit.min(64 << 20) as usize + 1);
+    let read = f.take(limit).read_to_end(buf);
     READ_LEFT.fetch_add(limit - buf.len() as u64, Ordering::Relaxed);
-    read.map(|_| buf)
+    read.map(|_| ())
 }
 
 fn not_regular(meta: &Metadata) -> io::Error {

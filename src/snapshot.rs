@@ -550,6 +550,12 @@ impl Distribution {
         })
     }
 
+    /// Sets what [`Distribution::parsed_version`] answers, for a reader that
+    /// parsed [`Distribution::version`] already (a no-op once it answered).
+    pub fn remember_parsed_version(&self, v: Option<pep440_rs::Version>) {
+        let _ = self.memo.version.set(v);
+    }
+
     /// The `Version:` as a PEP 440 version, when it is one.
     pub fn parsed_version(&self) -> Option<&pep440_rs::Version> {
         self.memo

@@ -280,6 +280,9 @@ pub fn read_site_dir(ctx: &Ctx, dir: &Path, installer: bool) -> SiteDir {
         })
         .collect();
     let mut files_of = Vec::with_capacity(read.len());
+    // Exactly sized: grown by doubling, each copied its ~430-byte
+    // distributions at every step and kept up to twice the room.
+    out.distributions.reserve_exact(read.len());
     for (d, files) in read {
         out.distributions.push(d);
         files_of.push(files);
@@ -417,6 +420,13 @@ fn has_extension_init(ctx: &Ctx, pkg: &Path) -> bool {
 }
 
 pub fn is_identifier(s: &str) -> bool {
+    // ASCII (nearly every name) byte by byte; `char::is_alphabetic` and
+    // `is_alphanumeric` agree with the ASCII tests there.
+    if s.is_ascii() {
+        let b = s.as_bytes();
+        return matches!(b.first(), Some(f) if *f == b'_' || f.is_ascii_alphabetic())
+            && b.iter().all(|c| *c == b'_' || c.is_ascii_alphanumeric());
+    }
     let mut c = s.chars();
     matches!(c.next(), Some(f) if f == '_' || f.is_alphabetic())
         && c.all(|c| c == '_' || c.is_alphanumeric())
@@ -484,14 +494,36 @@ impl<'a> Files<'a> {
         self.dir.join(name)
     }
 
+    /// [`display`] of [`Files::path`]: the directory's shown path, a `/`,
+    /// the name (one allocation instead of three).
+    fn shown(&self, name: &str) -> String {
+        match self.dir.to_str() {
+            Some(d) if !d.is_empty() && !d.ends_with('/') => {
+                let mut s = String::with_capacity(d.len() + 1 + name.len());
+                s.push_str(d);
+                s.push('/');
+                s.push_str(name);
+                s
+            }
+            _ => display(&self.path(name)),
+        }
+    }
+
     fn read_head(&self, name: &str, max: u64) -> std::io::Result<Vec<u8>> {
+        let mut buf = Vec::new();
+        self.read_into(name, max, &mut buf)?;
+        Ok(buf)
+    }
+
+    /// Up to `max` bytes of `name` into `buf` (cleared first).
+    fn read_into(&self, name: &str, max: u64, buf: &mut Vec<u8>) -> std::io::Result<()> {
         if let Some((site, sub)) = self.rel {
-            match site.read_head(&Path::new(sub).join(name), max) {
+            match with_rel_path(sub, name, |rel| site.read_head_into(rel, max, buf)) {
                 Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {}
                 r => return r,
             }
         }
-        self.ctx.fs.read_head(&self.path(name), max)
+        self.ctx.fs.read_head_into(&self.path(name), max, buf)
     }
 
     fn read_text(&self, name: &str, max: u64) -> std::io::Result<String> {
@@ -504,7 +536,7 @@ impl<'a> Files<'a> {
 
     fn exists(&self, name: &str) -> bool {
         if let Some((site, sub)) = self.rel {
-            match site.entry_type(&Path::new(sub).join(name)) {
+            match with_rel_path(sub, name, |rel| site.entry_type(rel)) {
                 Ok(EntryType::Symlink) => {}
                 Ok(_) => return true,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => return false,
@@ -513,6 +545,42 @@ impl<'a> Files<'a> {
         }
         self.ctx.fs.exists(&self.path(name))
     }
+}
+
+/// `sub/name` as a path, built on the stack when short (every METADATA and
+/// RECORD of a site dir is opened by such a path).
+fn with_rel_path<R>(sub: &std::ffi::OsStr, name: &str, f: impl FnOnce(&Path) -> R) -> R {
+    use std::os::unix::ffi::OsStrExt;
+    let (a, b) = (sub.as_bytes(), name.as_bytes());
+    let n = a.len() + 1 + b.len();
+    let mut stack = [0u8; 256];
+    if a.is_empty() || n > stack.len() {
+        return f(&Path::new(sub).join(name));
+    }
+    stack[..a.len()].copy_from_slice(a);
+    stack[a.len()] = b'/';
+    stack[a.len() + 1..n].copy_from_slice(b);
+    f(Path::new(std::ffi::OsStr::from_bytes(&stack[..n])))
+}
+
+/// A read buffer per thread, for METADATA and RECORD: their bytes are parsed
+/// and dropped, so one allocation serves every distribution (a fresh one of
+/// a few KiB each was a slow path of malloc, ten thousand times a run). Not
+/// kept when a huge file grew it.
+fn with_read_buf<R>(f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+    thread_local! {
+        static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    BUF.with(|b| match b.try_borrow_mut() {
+        Ok(mut b) => {
+            let r = f(&mut b);
+            if b.capacity() > 1 << 20 {
+                *b = Vec::new();
+            }
+            r
+        }
+        Err(_) => f(&mut Vec::new()),
+    })
 }
 
 /// Reads one distribution; also returns the files its RECORD lists (relative
@@ -532,9 +600,9 @@ fn read_distribution(
     };
     let file_name = path
         .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
+        .map(|n| n.to_string_lossy())
         .unwrap_or_default();
-    let (dir_name, dir_version) = name_version_from_file_name(&file_name);
+    let (dir_name, dir_version) = name_version_parts(&file_name);
     let mut files = FileList::default();
     match format {
         DistFormat::DistInfo => {
@@ -555,7 +623,7 @@ fn read_distribution(
                 &mut files,
                 &mut lists_direct_url,
             ) {
-                d.record_file = Some(display(&di.path("RECORD")));
+                d.record_file = Some(di.shown("RECORD"));
             }
             d.installer = installer
                 .then(|| di.read_small("INSTALLER"))
@@ -640,14 +708,14 @@ fn read_distribution(
         DistFormat::EggLink => read_egg_link(ctx, site, path, &mut d),
     }
     if d.name.is_none() {
-        d.name = dir_name.clone();
+        d.name = dir_name.map(str::to_string);
     }
     if d.version.is_none() && format != DistFormat::EggLink {
-        d.version = dir_version;
+        d.version = dir_version.map(str::to_string);
     }
     match d.name.as_deref() {
         Some(n) => match pep508_rs::PackageName::from_str(n) {
-            Ok(p) => d.normalized = Some(p.to_string()),
+            Ok(p) => d.normalized = Some(p.as_ref().to_owned()),
             Err(_) => d
                 .problems
                 .push(format!("the name `{n}` is not a valid distribution name")),
@@ -655,10 +723,13 @@ fn read_distribution(
         None => d.problems.push("no distribution name".into()),
     }
     if let Some(v) = d.version.as_deref() {
-        if pep440_rs::Version::from_str(v).is_err() {
+        let parsed = pep440_rs::Version::from_str(v).ok();
+        if parsed.is_none() {
             d.problems
                 .push(format!("the version `{v}` is not a valid PEP 440 version"));
         }
+        // The rules compare it; parsed once.
+        d.remember_parsed_version(parsed);
     } else if format != DistFormat::EggLink {
         d.problems.push("no version".into());
     }
@@ -668,6 +739,12 @@ fn read_distribution(
 /// `numpy-1.26.4.dist-info` -> (`numpy`, `1.26.4`);
 /// `foo-1.0-py3.11.egg-info` -> (`foo`, `1.0`); `Foo.egg-link` -> (`Foo`, None).
 pub fn name_version_from_file_name(file_name: &str) -> (Option<String>, Option<String>) {
+    let (n, v) = name_version_parts(file_name);
+    (n.map(str::to_string), v.map(str::to_string))
+}
+
+/// [`name_version_from_file_name`], borrowed.
+fn name_version_parts(file_name: &str) -> (Option<&str>, Option<&str>) {
     let stem = [".dist-info", ".egg-info", ".egg-link", ".egg"]
         .iter()
         .find_map(|s| file_name.strip_suffix(s))
@@ -676,8 +753,8 @@ pub fn name_version_from_file_name(file_name: &str) -> (Option<String>, Option<S
         return (None, None);
     }
     let mut parts = stem.splitn(3, '-');
-    let name = parts.next().filter(|s| !s.is_empty()).map(str::to_string);
-    let version = parts.next().filter(|s| !s.is_empty()).map(str::to_string);
+    let name = parts.next().filter(|s| !s.is_empty());
+    let version = parts.next().filter(|s| !s.is_empty());
     (name, version)
 }
 
@@ -701,32 +778,30 @@ fn top_level_txt(text: Option<String>) -> Vec<String> {
 
 /// Core metadata: RFC 822 headers up to the first blank line.
 fn read_metadata(files: &Files, fname: &str, d: &mut Distribution) {
-    let p = &files.path(fname);
-    // The headers are nearly always in the first few KiB; the long
-    // description after them is not needed.
-    let mut bytes = match files.read_head(fname, METADATA_FIRST) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            d.problems.push(format!("no {fname} file"));
-            return;
-        }
-        Err(e) => {
-            d.metadata_file = Some(display(p));
-            d.problems.push(format!("cannot read {fname}: {e}"));
-            return;
-        }
-    };
-    d.metadata_file = Some(display(p));
-    if bytes.len() as u64 == METADATA_FIRST && !has_blank_line(&bytes) {
-        match files.read_head(fname, MAX_METADATA_SCAN) {
-            Ok(b) => bytes = b,
+    with_read_buf(|bytes| {
+        // The headers are nearly always in the first few KiB; the long
+        // description after them is not needed.
+        match files.read_into(fname, METADATA_FIRST, bytes) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                d.problems.push(format!("no {fname} file"));
+                return;
+            }
             Err(e) => {
+                d.metadata_file = Some(files.shown(fname));
+                d.problems.push(format!("cannot read {fname}: {e}"));
+                return;
+            }
+        };
+        d.metadata_file = Some(files.shown(fname));
+        if bytes.len() as u64 == METADATA_FIRST && !has_blank_line(bytes) {
+            if let Err(e) = files.read_into(fname, MAX_METADATA_SCAN, bytes) {
                 d.problems.push(format!("cannot read {fname}: {e}"));
                 return;
             }
         }
-    }
-    parse_metadata(&bytes, fname, d);
+        parse_metadata(bytes, fname, d);
+    })
 }
 
 /// Entries a zipped egg may hold before it is called hostile.
@@ -828,7 +903,7 @@ fn parse_metadata(bytes: &[u8], fname: &str, d: &mut Distribution) {
             ended = true;
             break;
         }
-        if line.starts_with([' ', '\t']) {
+        if matches!(line.as_bytes()[0], b' ' | b'\t') {
             // A folded line continues the header before it; only the
             // headers read below are kept, so a huge `Description` folded
             // over megabytes costs a scan, not memory.
@@ -844,18 +919,16 @@ fn parse_metadata(bytes: &[u8], fname: &str, d: &mut Distribution) {
             n_headers += 1;
             headers.extend(k.map(|k| (k, v)));
         }
-        match line.split_once(':') {
-            Some((k, v))
-                if !k.is_empty() && k.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-') =>
-            {
-                let kept = KEPT.iter().find(|x| k.eq_ignore_ascii_case(x)).copied();
+        match header_name_end(line) {
+            Some(i) => {
+                let kept = kept_header(&line[..i]);
                 let value = match kept {
-                    Some(_) => v.trim().to_string(),
+                    Some(_) => line[i + 1..].trim().to_string(),
                     None => String::new(),
                 };
                 current = Some((kept, value));
             }
-            _ => bad_lines += 1,
+            None => bad_lines += 1,
         }
     }
     let complete = ended || (bytes.len() as u64) < MAX_METADATA_SCAN;
@@ -894,6 +967,30 @@ fn parse_metadata(bytes: &[u8], fname: &str, d: &mut Distribution) {
     }
 }
 
+/// Where the `:` ending a header's name is: the name is the line's first
+/// run of ASCII letters, digits and `-`, not empty. (The same as splitting
+/// at the first `:` and checking the part before it, in one pass.)
+fn header_name_end(line: &str) -> Option<usize> {
+    let i = line
+        .bytes()
+        .position(|c| !(c.is_ascii_alphanumeric() || c == b'-'))?;
+    (i > 0 && line.as_bytes()[i] == b':').then_some(i)
+}
+
+/// The header of [`KEPT`] that `name` is (case-insensitively). Their
+/// lengths differ, so one comparison at most.
+fn kept_header(name: &str) -> Option<&'static str> {
+    let k = match name.len() {
+        4 => "name",
+        7 => "version",
+        13 => "requires-dist",
+        15 => "requires-python",
+        _ => return None,
+    };
+    debug_assert!(KEPT.contains(&k));
+    name.eq_ignore_ascii_case(k).then_some(k)
+}
+
 fn has_blank_line(b: &[u8]) -> bool {
     memchr::memmem::find(b, b"\n\n").is_some() || memchr::memmem::find(b, b"\r\n\r\n").is_some()
 }
@@ -908,8 +1005,22 @@ fn read_record(
     files: &mut FileList,
     lists_direct_url: &mut bool,
 ) -> bool {
-    let bytes = match src.read_head(fname, MAX_RECORD + 1) {
-        Ok(b) => b,
+    with_read_buf(|bytes| {
+        read_record_in(src, fname, relative_to, d, files, lists_direct_url, bytes)
+    })
+}
+
+fn read_record_in(
+    src: &Files,
+    fname: &str,
+    relative_to: Option<&Path>,
+    d: &mut Distribution,
+    files: &mut FileList,
+    lists_direct_url: &mut bool,
+    bytes: &mut Vec<u8>,
+) -> bool {
+    match src.read_into(fname, MAX_RECORD + 1, bytes) {
+        Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             d.problems.push(format!("no {fname} file"));
             return false;
@@ -923,12 +1034,14 @@ fn read_record(
         d.problems
             .push(format!("{fname} is larger than {} MiB", MAX_RECORD >> 20));
     }
-    let text = crate::fs::lossy(&bytes);
+    let text = crate::fs::lossy(bytes);
     // egg-info: paths relative to the egg-info dir, so `../pkg/x.py`.
     let egg_prefix = relative_to
         .and_then(|r| r.file_name())
         .map(|n| n.to_string_lossy().into_owned());
     let mut top: Vec<String> = Vec::new();
+    // The kept paths are at most the text: one allocation, not a series.
+    files.0.reserve(text.len());
     for line in lines(&text) {
         let raw = if relative_to.is_some() {
             line.trim()
@@ -941,8 +1054,9 @@ fn read_record(
         d.record_files += 1;
         // Wheel RECORDs hold plain relative paths, which `normpath` would
         // give back unchanged: skip its allocations for those.
+        let plain = egg_prefix.is_none().then(|| RelPath::of(raw));
         let rel: std::borrow::Cow<str> = match &egg_prefix {
-            None if is_plain_relative(raw) => raw.into(),
+            None if plain.as_ref().is_some_and(|p| p.plain) => raw.into(),
             Some(egg) => {
                 let joined = match raw.strip_prefix("../") {
                     Some(r) => r.to_string(),
@@ -961,10 +1075,14 @@ fn read_record(
         if rel.starts_with("..") || rel.starts_with('/') {
             continue; // scripts and data outside the site dir
         }
-        if rel.contains("__pycache__/") || rel.ends_with(".pyc") && rel.contains('/') {
+        let parts = match plain {
+            Some(p) if p.plain => p,
+            _ => RelPath::of(&rel),
+        };
+        if parts.in_pycache || rel.ends_with(".pyc") && parts.first_slash.is_some() {
             continue;
         }
-        let (first, is_file_at_top) = match rel.find('/') {
+        let (first, is_file_at_top) = match parts.first_slash {
             Some(i) => (&rel[..i], false),
             None => (&rel[..], true),
         };
@@ -1046,21 +1164,41 @@ fn split_newlines(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
-/// A relative path that `normpath` leaves as it is: no empty, `.` or `..`
-/// part (so no leading or doubled `/`, no trailing `/`).
-fn is_plain_relative(p: &str) -> bool {
-    // Byte by byte: this runs for every line of every RECORD.
-    let b = p.as_bytes();
-    let mut start = 0;
-    loop {
-        let end = memchr::memchr(b'/', &b[start..]).map_or(b.len(), |i| start + i);
-        if matches!(&b[start..end], b"" | b"." | b"..") {
-            return false;
+/// What `read_record` asks of one path, found in one pass over its bytes
+/// (this runs for every line of every RECORD).
+#[derive(Clone, Copy)]
+struct RelPath {
+    /// `normpath` leaves it as it is: no empty, `.` or `..` part (so no
+    /// leading or doubled `/`, no trailing `/`).
+    plain: bool,
+    /// Where its first `/` is.
+    first_slash: Option<usize>,
+    /// A directory part ends in `__pycache__` (the path holds `__pycache__/`).
+    in_pycache: bool,
+}
+
+impl RelPath {
+    fn of(p: &str) -> RelPath {
+        let b = p.as_bytes();
+        let mut out = RelPath {
+            plain: true,
+            first_slash: None,
+            in_pycache: false,
+        };
+        let mut start = 0;
+        loop {
+            let end = memchr::memchr(b'/', &b[start..]).map_or(b.len(), |i| start + i);
+            let part = &b[start..end];
+            if matches!(part, b"" | b"." | b"..") {
+                out.plain = false;
+            }
+            if end == b.len() {
+                return out;
+            }
+            out.first_slash.get_or_insert(end);
+            out.in_pycache |= part.ends_with(b"__pycache__");
+            start = end + 1;
         }
-        if end == b.len() {
-            return true;
-        }
-        start = end + 1;
     }
 }
 
@@ -1423,11 +1561,93 @@ mod tests {
             "a/../b", "./a", "a//b", "a/", "/abs", "a/./b", "../bin/t", "",
         ];
         for p in plain {
-            assert!(is_plain_relative(p), "{p}");
+            assert!(RelPath::of(p).plain, "{p}");
             assert_eq!(crate::fs::normpath(Path::new(p)).to_str(), Some(p));
         }
         for p in not_plain {
-            assert!(!is_plain_relative(p), "{p}");
+            assert!(!RelPath::of(p).plain, "{p}");
+        }
+    }
+
+    /// The one pass answers what `str::find` and `str::contains` did.
+    #[test]
+    fn rel_path_parts_agree_with_the_string_searches() {
+        let parts = [
+            "",
+            ".",
+            "..",
+            "a",
+            "__pycache__",
+            "x__pycache__",
+            "__pycache__x",
+            "b.pyc",
+        ];
+        let mut paths = vec![String::new()];
+        for a in parts {
+            paths.push(a.to_string());
+            for b in parts {
+                paths.push(format!("{a}/{b}"));
+                for c in parts {
+                    paths.push(format!("{a}/{b}/{c}"));
+                }
+            }
+        }
+        for p in &paths {
+            let r = RelPath::of(p);
+            assert_eq!(r.first_slash, p.find('/'), "{p:?}");
+            assert_eq!(r.in_pycache, p.contains("__pycache__/"), "{p:?}");
+            let plain = !p.split('/').any(|x| matches!(x, "" | "." | ".."));
+            assert_eq!(r.plain, plain, "{p:?}");
+        }
+    }
+
+    #[test]
+    fn header_names_as_splitting_at_the_first_colon_finds_them() {
+        for line in [
+            "Name: x",
+            "name:x",
+            ":x",
+            "Requires-Dist: a; b:c",
+            "Bad Key: v",
+            "Key",
+            "K-1:",
+            "a:b:c",
+            "é: x",
+            "Name : x",
+            "-:",
+            "Requires-Python: >=3",
+        ] {
+            let old = line.split_once(':').and_then(|(k, _)| {
+                (!k.is_empty() && k.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-'))
+                    .then_some(k.len())
+            });
+            assert_eq!(header_name_end(line), old, "{line:?}");
+            if let Some(i) = old {
+                let k = &line[..i];
+                let want = KEPT.iter().find(|x| k.eq_ignore_ascii_case(x)).copied();
+                assert_eq!(kept_header(k), want, "{line:?}");
+            }
+        }
+        for k in KEPT {
+            assert_eq!(kept_header(&k.to_uppercase()), Some(*k));
+        }
+    }
+
+    #[test]
+    fn identifiers_as_python_sees_them() {
+        for (s, want) in [
+            ("numpy", true),
+            ("_x1", true),
+            ("Ab_9", true),
+            ("", false),
+            ("1a", false),
+            ("a-b", false),
+            ("a.b", false),
+            ("é", true),
+            ("xé2", true),
+            ("2é", false),
+        ] {
+            assert_eq!(is_identifier(s), want, "{s:?}");
         }
     }
 
