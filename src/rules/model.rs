@@ -18,6 +18,10 @@ pub struct Model<'a> {
     /// Project (PEP 503 name) -> its distribution Python and pip see, and
     /// the index of its layer.
     pub installed: BTreeMap<&'a str, (&'a Distribution, usize)>,
+    /// [`Model::installed`] hashed, for lookups by name (the dependency pass
+    /// makes one per requirement; the ordered map compared strings at every
+    /// level).
+    pub by_name: rustc_hash::FxHashMap<&'a str, (&'a Distribution, usize)>,
     /// (missing, incompatible) requirements, computed on first use.
     pub(crate) deps: OnceLock<(Vec<Hit>, Vec<Hit>)>,
     /// The distribution that requires TensorFlow where none is installed
@@ -106,6 +110,7 @@ impl<'a> Models<'a> {
             _ => self.empty.get_or_init(|| Model {
                 layers: Vec::new(),
                 installed: BTreeMap::new(),
+                by_name: Default::default(),
                 deps: OnceLock::new(),
                 tf_wanted_by: OnceLock::new(),
                 copies: OnceLock::new(),
@@ -145,9 +150,11 @@ impl<'a> Model<'a> {
 fn build<'a>(snapshot: &'a Snapshot, it: &'a Interpreter) -> Model<'a> {
     let layers = layers(snapshot, it);
     let installed = installed(&layers);
+    let by_name = installed.iter().map(|(k, v)| (*k, *v)).collect();
     Model {
         layers,
         installed,
+        by_name,
         deps: OnceLock::new(),
         tf_wanted_by: OnceLock::new(),
         copies: OnceLock::new(),

@@ -1105,6 +1105,7 @@ fn dependency_pass(ctx: &CheckCtx, it: &Interpreter) -> (Vec<Hit>, Vec<Hit>) {
     let model = ctx.model(it);
     let layers = &model.layers;
     let inst = &model.installed;
+    let by_name = &model.by_name;
     let resolved = requirements(inst);
     let extras = requested_extras(&resolved, &env);
     let py = python_cmd(it);
@@ -1114,6 +1115,8 @@ fn dependency_pass(ctx: &CheckCtx, it: &Interpreter) -> (Vec<Hit>, Vec<Hit>) {
     let unread = layers.iter().any(|l| l.dir.error.is_some());
     let mut missing = Vec::new();
     let mut incompatible = Vec::new();
+    let mut verdicts: rustc_hash::FxHashMap<*const crate::requirements::Req, bool> =
+        Default::default();
     for r in &resolved {
         // In an OS-managed Python, what the OS packages require of each
         // other is the package manager's business (Debian makes some
@@ -1148,11 +1151,21 @@ fn dependency_pass(ctx: &CheckCtx, it: &Interpreter) -> (Vec<Hit>, Vec<Hit>) {
             )
         };
         for q in &r.reqs {
-            if !q.applies(&env, own_extras) {
+            // Requirement lines are shared (`parse_cached`) and their
+            // markers repeat across distributions (`sys_platform ==
+            // "win32"`): without extras of its own, each is judged once.
+            let applies = if own_extras.is_empty() {
+                *verdicts
+                    .entry(std::ptr::from_ref(*q))
+                    .or_insert_with(|| q.applies(&env, &[]))
+            } else {
+                q.applies(&env, own_extras)
+            };
+            if !applies {
                 continue;
             }
             let dep: &str = q.name.as_ref();
-            match inst.get(dep) {
+            match by_name.get(dep) {
                 None if !unread => missing.push(Hit {
                     message: format!(
                         "{who} requires {}, which is not installed in `{}` (no directory on its sys.path holds it; {who} is in `{}`)",
@@ -1184,7 +1197,7 @@ fn dependency_pass(ctx: &CheckCtx, it: &Interpreter) -> (Vec<Hit>, Vec<Hit>) {
                             req_spec(q),
                             d.name.as_deref().unwrap_or(dep),
                             version_of(d),
-                            layers[inst.get(dep).map(|x| x.1).unwrap_or(0)].dir.path
+                            layers[by_name.get(dep).map(|x| x.1).unwrap_or(0)].dir.path
                         ),
                         paths: vec![r.dist.path.clone(), d.path.clone()],
                         fix: if managed || os_owned {
