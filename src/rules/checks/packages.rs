@@ -418,7 +418,9 @@ fn importable_by(file: &str, kind: ModuleKind, it: &Interpreter) -> bool {
 pub fn copies<'a>(layers: &[Layer<'a>], it: &Interpreter) -> BTreeMap<&'a str, Vec<Copy<'a>>> {
     let mut out: BTreeMap<&str, Vec<Copy>> = BTreeMap::new();
     for (i, l) in layers.iter().enumerate() {
-        let mut best: BTreeMap<&str, (u8, &crate::snapshot::Module)> = BTreeMap::new();
+        let mut best: rustc_hash::FxHashMap<&str, (u8, &crate::snapshot::Module)> =
+            Default::default();
+        best.reserve(l.dir.modules.len());
         for m in &l.dir.modules {
             if !importable_by(&m.file, m.kind, it) {
                 continue;
@@ -439,21 +441,25 @@ pub fn copies<'a>(layers: &[Layer<'a>], it: &Interpreter) -> BTreeMap<&'a str, V
         // Who owns each top-level name, indexed once per directory: the
         // scan of every distribution per module was quadratic (4 s at
         // 10,000 distributions).
-        let mut owners_of: HashMap<&str, Vec<&Distribution>> = HashMap::new();
+        let mut owners_of: rustc_hash::FxHashMap<&str, Vec<&Distribution>> = Default::default();
         for d in &l.dir.distributions {
             for t in &d.top_level {
                 owners_of.entry(t.as_str()).or_default().push(d);
             }
         }
         for (name, (_, m)) in best {
-            let owners = owners_of.get(name).cloned().unwrap_or_default();
-            out.entry(name).or_default().push(Copy {
-                layer: i,
-                name,
-                kind: m.kind,
-                file: &m.file,
-                owners,
-            });
+            // Each name once per layer: its owners move, not copied.
+            let owners = owners_of.remove(name).unwrap_or_default();
+            // Most names have one copy: room for one, not the default four.
+            out.entry(name)
+                .or_insert_with(|| Vec::with_capacity(1))
+                .push(Copy {
+                    layer: i,
+                    name,
+                    kind: m.kind,
+                    file: &m.file,
+                    owners,
+                });
         }
     }
     out
@@ -761,6 +767,20 @@ pub fn duplicate_distribution(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
     let py = python_cmd(it);
     let mut out = Vec::new();
     for l in ctx.model(it).layers.iter().copied() {
+        // Nearly always no name comes twice: find that out with one hash
+        // set before grouping (a vector per name) in listing order.
+        let mut names: rustc_hash::FxHashSet<&str> = Default::default();
+        names.reserve(l.dir.distributions.len());
+        let twice = l
+            .dir
+            .distributions
+            .iter()
+            .filter(|d| d.format != DistFormat::Egg)
+            .filter_map(|d| d.normalized.as_deref())
+            .any(|n| !names.insert(n));
+        if !twice {
+            continue;
+        }
         let mut by_name: BTreeMap<&str, Vec<&Distribution>> = BTreeMap::new();
         for d in in_listing_order(l.dir) {
             if d.format == DistFormat::Egg {
