@@ -397,6 +397,60 @@ pub fn run(
     evaluate(catalog, snapshot, selection, settings).findings
 }
 
+/// Builds each target's model, and what several rules share of it (the
+/// dependency pass, the import-name index), before the rules run: one
+/// environment per task. Built by whichever rule asked first, they kept the
+/// rules on the other core waiting on the same cell.
+fn warm<'a>(
+    catalog: &'a Catalog,
+    snapshot: &'a Snapshot,
+    selection: &'a Selection,
+    settings: &'a Settings,
+    models: &'a model::Models<'a>,
+) {
+    let enabled = |check: &str| {
+        catalog
+            .rules
+            .iter()
+            .find(|r| r.check == check && settings.enabled(r))
+    };
+    let deps = enabled("missing-dependency").or_else(|| enabled("incompatible-dependency"));
+    let copies =
+        enabled("shadowed-package").is_some() || enabled("metadata-version-mismatch").is_some();
+    let targets: Vec<&Interpreter> = selection
+        .targets
+        .iter()
+        .filter_map(|&i| snapshot.interpreters.get(i))
+        .collect();
+    targets.par_iter().for_each(|it| {
+        models.get(it);
+    });
+    // The two apart: in one environment of 10,000 distributions each is
+    // the longest task there is.
+    rayon::join(
+        || {
+            if copies {
+                targets.par_iter().for_each(|it| {
+                    models.get(it).copies();
+                });
+            }
+        },
+        || {
+            let Some(rule) = deps else { return };
+            let ctx = CheckCtx {
+                snapshot,
+                rule,
+                selection,
+                requirements: &settings.requirements,
+                models,
+            };
+            targets.par_iter().for_each(|it| {
+                checks::packages::dependency_problems(&ctx, it);
+            });
+        },
+    );
+}
+
 pub fn evaluate(
     catalog: &Catalog,
     snapshot: &Snapshot,
@@ -405,6 +459,7 @@ pub fn evaluate(
 ) -> Outcome {
     let mut findings = Vec::new();
     let models = model::Models::new(snapshot);
+    warm(catalog, snapshot, selection, settings, &models);
     // Rules run in parallel as well as environments: one environment of
     // 10,000 distributions would otherwise run every rule on one core. The
     // models are built once whichever rule asks first; hits keep the

@@ -1273,7 +1273,12 @@ fn req_spec(q: &Requirement) -> String {
     s
 }
 
-fn dependency_problems<'a>(ctx: &CheckCtx<'a>, it: &Interpreter) -> &'a (Vec<Hit>, Vec<Hit>) {
+/// The dependency pass of `it`, run once and shared by both rules (and
+/// warmed before them: [`crate::rules::evaluate`]).
+pub(crate) fn dependency_problems<'a>(
+    ctx: &CheckCtx<'a>,
+    it: &Interpreter,
+) -> &'a (Vec<Hit>, Vec<Hit>) {
     ctx.model(it).deps.get_or_init(|| dependency_pass(ctx, it))
 }
 
