@@ -1005,103 +1005,92 @@ fn read_record(
     files: &mut FileList,
     lists_direct_url: &mut bool,
 ) -> bool {
+    // The RECORD is parsed and dropped: read into the thread's buffer.
     with_read_buf(|bytes| {
-        read_record_in(src, fname, relative_to, d, files, lists_direct_url, bytes)
-    })
-}
-
-fn read_record_in(
-    src: &Files,
-    fname: &str,
-    relative_to: Option<&Path>,
-    d: &mut Distribution,
-    files: &mut FileList,
-    lists_direct_url: &mut bool,
-    bytes: &mut Vec<u8>,
-) -> bool {
-    match src.read_into(fname, MAX_RECORD + 1, bytes) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            d.problems.push(format!("no {fname} file"));
-            return false;
-        }
-        Err(e) => {
-            d.problems.push(format!("cannot read {fname}: {e}"));
-            return true;
-        }
-    };
-    if bytes.len() as u64 > MAX_RECORD {
-        d.problems
-            .push(format!("{fname} is larger than {} MiB", MAX_RECORD >> 20));
-    }
-    let text = crate::fs::lossy(bytes);
-    // egg-info: paths relative to the egg-info dir, so `../pkg/x.py`.
-    let egg_prefix = relative_to
-        .and_then(|r| r.file_name())
-        .map(|n| n.to_string_lossy().into_owned());
-    let mut top: Vec<String> = Vec::new();
-    // The kept paths are at most the text: one allocation, not a series.
-    files.0.reserve(text.len());
-    for line in lines(&text) {
-        let raw = if relative_to.is_some() {
-            line.trim()
-        } else {
-            csv_first_field(line)
+        match src.read_into(fname, MAX_RECORD + 1, bytes) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                d.problems.push(format!("no {fname} file"));
+                return false;
+            }
+            Err(e) => {
+                d.problems.push(format!("cannot read {fname}: {e}"));
+                return true;
+            }
         };
-        if raw.is_empty() {
-            continue;
+        if bytes.len() as u64 > MAX_RECORD {
+            d.problems
+                .push(format!("{fname} is larger than {} MiB", MAX_RECORD >> 20));
         }
-        d.record_files += 1;
-        // Wheel RECORDs hold plain relative paths, which `normpath` would
-        // give back unchanged: skip its allocations for those.
-        let plain = egg_prefix.is_none().then(|| RelPath::of(raw));
-        let rel: std::borrow::Cow<str> = match &egg_prefix {
-            None if plain.as_ref().is_some_and(|p| p.plain) => raw.into(),
-            Some(egg) => {
-                let joined = match raw.strip_prefix("../") {
-                    Some(r) => r.to_string(),
-                    None => format!("{egg}/{raw}"),
-                };
-                crate::fs::normpath(Path::new(&joined))
+        let text = crate::fs::lossy(bytes);
+        // egg-info: paths relative to the egg-info dir, so `../pkg/x.py`.
+        let egg_prefix = relative_to
+            .and_then(|r| r.file_name())
+            .map(|n| n.to_string_lossy().into_owned());
+        let mut top: Vec<String> = Vec::new();
+        // The kept paths are at most the text: one allocation, not a series.
+        files.0.reserve(text.len());
+        for line in lines(&text) {
+            let raw = if relative_to.is_some() {
+                line.trim()
+            } else {
+                csv_first_field(line)
+            };
+            if raw.is_empty() {
+                continue;
+            }
+            d.record_files += 1;
+            // Wheel RECORDs hold plain relative paths, which `normpath` would
+            // give back unchanged: skip its allocations for those.
+            let plain = egg_prefix.is_none().then(|| RelPath::of(raw));
+            let rel: std::borrow::Cow<str> = match &egg_prefix {
+                None if plain.as_ref().is_some_and(|p| p.plain) => raw.into(),
+                Some(egg) => {
+                    let joined = match raw.strip_prefix("../") {
+                        Some(r) => r.to_string(),
+                        None => format!("{egg}/{raw}"),
+                    };
+                    crate::fs::normpath(Path::new(&joined))
+                        .to_string_lossy()
+                        .into_owned()
+                        .into()
+                }
+                None => crate::fs::normpath(Path::new(raw))
                     .to_string_lossy()
                     .into_owned()
-                    .into()
+                    .into(),
+            };
+            if rel.starts_with("..") || rel.starts_with('/') {
+                continue; // scripts and data outside the site dir
             }
-            None => crate::fs::normpath(Path::new(raw))
-                .to_string_lossy()
-                .into_owned()
-                .into(),
-        };
-        if rel.starts_with("..") || rel.starts_with('/') {
-            continue; // scripts and data outside the site dir
-        }
-        let parts = match plain {
-            Some(p) if p.plain => p,
-            _ => RelPath::of(&rel),
-        };
-        if parts.in_pycache || rel.ends_with(".pyc") && parts.first_slash.is_some() {
-            continue;
-        }
-        let (first, is_file_at_top) = match parts.first_slash {
-            Some(i) => (&rel[..i], false),
-            None => (&rel[..], true),
-        };
-        if first.ends_with(".dist-info") || first.ends_with(".egg-info") {
-            *lists_direct_url |= rel.ends_with("/direct_url.json");
-            continue;
-        }
-        files.push(&rel);
-        // Lines of one top-level name come together: compare with the
-        // last one before searching (a package's names are few).
-        if let Some(name) = top_level_name(first, is_file_at_top) {
-            if top.last().map(String::as_str) != Some(name) && !top.iter().any(|t| t == name) {
-                top.push(name.to_string());
+            let parts = match plain {
+                Some(p) if p.plain => p,
+                _ => RelPath::of(&rel),
+            };
+            if parts.in_pycache || rel.ends_with(".pyc") && parts.first_slash.is_some() {
+                continue;
+            }
+            let (first, is_file_at_top) = match parts.first_slash {
+                Some(i) => (&rel[..i], false),
+                None => (&rel[..], true),
+            };
+            if first.ends_with(".dist-info") || first.ends_with(".egg-info") {
+                *lists_direct_url |= rel.ends_with("/direct_url.json");
+                continue;
+            }
+            files.push(&rel);
+            // Lines of one top-level name come together: compare with the
+            // last one before searching (a package's names are few).
+            if let Some(name) = top_level_name(first, is_file_at_top) {
+                if top.last().map(String::as_str) != Some(name) && !top.iter().any(|t| t == name) {
+                    top.push(name.to_string());
+                }
             }
         }
-    }
-    top.sort();
-    d.top_level = top;
-    true
+        top.sort();
+        d.top_level = top;
+        true
+    })
 }
 
 /// The files one RECORD lists, in one buffer (a line each): a `String` per
