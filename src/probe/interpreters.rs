@@ -208,24 +208,49 @@ pub fn discover(
 
 /// Identify cheaply, merge duplicates, then do the reading in parallel.
 fn identify_and_inspect(ctx: &Ctx, cands: Vec<(Candidate, Source)>) -> Vec<Interpreter> {
+    // Identifying reads links and `pyvenv.cfg`s: done in parallel, then
+    // merged in the sources' order. An environment directory reached again
+    // (through a symlink) is identified once, as before.
+    let canon: Vec<Option<PathBuf>> = cands
+        .par_iter()
+        .map(|(c, _)| match c {
+            Candidate::EnvDir(dir) => {
+                Some(ctx.fs.canonicalize(dir).unwrap_or_else(|_| dir.clone()))
+            }
+            Candidate::Exe(_) => None,
+        })
+        .collect();
+    let mut seen_dirs: HashMap<&Path, ()> = HashMap::new();
+    let first_seen: Vec<bool> = canon
+        .iter()
+        .map(|c| {
+            c.as_deref()
+                .is_none_or(|c| seen_dirs.insert(c, ()).is_none())
+        })
+        .collect();
+    let idents: Vec<Option<Identity>> = cands
+        .par_iter()
+        .zip(&first_seen)
+        .map(|((c, _), &first)| match c {
+            Candidate::Exe(exe) => identify_exe(ctx, exe),
+            Candidate::EnvDir(dir) if first => identify_env_dir(ctx, dir),
+            Candidate::EnvDir(_) => None,
+        })
+        .collect();
     let mut order: Vec<(Identity, Vec<(PathBuf, Source)>)> = Vec::new();
     let mut index: HashMap<Identity, usize> = HashMap::new();
-    let mut seen_dirs: HashMap<PathBuf, ()> = HashMap::new();
-    for (cand, src) in cands {
-        let ident = match cand {
-            Candidate::Exe(exe) => identify_exe(ctx, &exe),
-            Candidate::EnvDir(dir) => {
-                let canon = ctx.fs.canonicalize(&dir).unwrap_or_else(|_| dir.clone());
-                if seen_dirs.insert(canon.clone(), ()).is_some() {
-                    // Same directory reached through a symlink: one env.
-                    if let Some(i) = index_by_prefix(&order, &dir, &canon) {
-                        order[i].1.push((dir, src));
-                    }
-                    continue;
-                }
-                identify_env_dir(ctx, &dir)
+    for (((cand, src), canon), (first, ident)) in cands
+        .into_iter()
+        .zip(canon)
+        .zip(first_seen.into_iter().zip(idents))
+    {
+        if let (Candidate::EnvDir(dir), Some(canon), false) = (&cand, &canon, first) {
+            // Same directory reached through a symlink: one env.
+            if let Some(i) = index_by_prefix(&order, dir, canon) {
+                order[i].1.push((dir.clone(), src));
             }
-        };
+            continue;
+        }
         let Some(ident) = ident else { continue };
         let exe = ident.invoked.clone();
         match index.get(&ident) {
