@@ -153,7 +153,14 @@ fn read_kinds_that_matter(
         .collect();
     for (&(i, k), kind) in todo.iter().zip(kinds) {
         site_dirs[i].modules[k as usize].kind = kind;
-        site_dirs[i].kind_unread.retain(|&x| x != k);
+    }
+    // One pass per directory (`todo` is sorted): removing each index on
+    // its own was quadratic when thousands of names have a second copy.
+    for d in todo.chunk_by(|a, b| a.0 == b.0) {
+        let read: Vec<u32> = d.iter().map(|&(_, k)| k).collect();
+        site_dirs[d[0].0]
+            .kind_unread
+            .retain(|k| read.binary_search(k).is_err());
     }
 }
 
