@@ -267,16 +267,8 @@ impl Fs {
     /// bounded parts), within the run's read budget for its whole size.
     pub fn open_read(&self, p: &Path) -> io::Result<File> {
         let (f, len) = self.open_regular(p)?;
-        if READ_LEFT
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
-                left.checked_sub(len.min(BIG_READ))
-            })
-            .is_err()
-        {
-            return Err(io::Error::other(format!(
-                "skipped: envdoctor's read budget for one run ({} MiB) is spent",
-                READ_BUDGET >> 20
-            )));
+        if !take_from_budget(len.min(BIG_READ)) {
+            return Err(budget_spent());
         }
         Ok(f)
     }
@@ -558,6 +550,57 @@ pub const READ_BUDGET: u64 = 1 << 30;
 const BIG_READ: u64 = 4 << 20;
 
 static READ_LEFT: AtomicU64 = AtomicU64::new(READ_BUDGET);
+/// What a thread takes of [`READ_LEFT`] at a time: two threads reading
+/// 20,000 small files each moved one shared counter twice per file (a
+/// cache line passed between the cores every time). What a thread holds
+/// and has not read is at most this, so the run's total stays bounded.
+const BUDGET_SHARE: u64 = 4 << 20;
+
+thread_local! {
+    /// This thread's part of [`READ_LEFT`], taken and not yet read.
+    static BUDGET_HELD: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Takes `n` bytes from the run's read budget: from this thread's share,
+/// else a new share from the run's (or, near its end, exactly `n`).
+fn take_from_budget(n: u64) -> bool {
+    BUDGET_HELD.with(|held| take_share(&READ_LEFT, held, n))
+}
+
+/// [`take_from_budget`] of a given run budget and thread share.
+fn take_share(left: &AtomicU64, held: &std::cell::Cell<u64>, n: u64) -> bool {
+    let have = held.get();
+    if have >= n {
+        held.set(have - n);
+        return true;
+    }
+    let need = n - have;
+    for take in [need.max(BUDGET_SHARE), need] {
+        let taken = left
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |l| {
+                l.checked_sub(take)
+            })
+            .is_ok();
+        if taken {
+            held.set(have + take - n);
+            return true;
+        }
+    }
+    false
+}
+
+/// Gives back what was taken for a read and not read (the file was
+/// shorter): it stays with this thread for its next reads.
+fn return_to_budget(n: u64) {
+    BUDGET_HELD.with(|held| held.set(held.get().saturating_add(n)));
+}
+
+fn budget_spent() -> io::Error {
+    io::Error::other(format!(
+        "skipped: envdoctor's read budget for one run ({} MiB) is spent",
+        READ_BUDGET >> 20
+    ))
+}
 
 fn big_reads() -> &'static Mutex<HashSet<(u64, u64)>> {
     static SEEN: OnceLock<Mutex<HashSet<(u64, u64)>>> = OnceLock::new();
@@ -582,23 +625,15 @@ fn read_budgeted(f: File, meta: &Metadata, max: u64, buf: &mut Vec<u8>) -> io::R
             "skipped: the same large file was already read under another name (a hard link)",
         ));
     }
-    if READ_LEFT
-        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
-            left.checked_sub(limit)
-        })
-        .is_err()
-    {
-        return Err(io::Error::other(format!(
-            "skipped: envdoctor's read budget for one run ({} MiB) is spent",
-            READ_BUDGET >> 20
-        )));
+    if !take_from_budget(limit) {
+        return Err(budget_spent());
     }
     // Sized from the stat already made: one read instead of a series of
     // growing ones (site-packages scans read tens of thousands of files).
     buf.clear();
     buf.reserve(limit.min(64 << 20) as usize + 1);
     let read = f.take(limit).read_to_end(buf);
-    READ_LEFT.fetch_add(limit - buf.len() as u64, Ordering::Relaxed);
+    return_to_budget(limit.saturating_sub(buf.len() as u64));
     read.map(|_| ())
 }
 
@@ -672,6 +707,40 @@ pub fn display(p: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Threads take the run's read budget in shares; what all threads read
+    /// together still never passes it, and the last bytes of it can still
+    /// be read (a share is cut to what is asked near the end).
+    #[test]
+    fn read_budget_shares_never_exceed_the_run_budget() {
+        use std::cell::Cell;
+        let total = 3 * BUDGET_SHARE + 1000;
+        let left = AtomicU64::new(total);
+        let (a, b) = (Cell::new(0), Cell::new(0));
+        // Small reads come from a thread's share, one share at a time.
+        assert!(take_share(&left, &a, 10));
+        assert_eq!(left.load(Ordering::Relaxed), total - BUDGET_SHARE);
+        assert_eq!(a.get(), BUDGET_SHARE - 10);
+        assert!(take_share(&left, &a, 100));
+        assert_eq!(left.load(Ordering::Relaxed), total - BUDGET_SHARE);
+        // A read larger than a share takes what it lacks.
+        assert!(take_share(&left, &b, 2 * BUDGET_SHARE + 500));
+        assert_eq!(left.load(Ordering::Relaxed), 500);
+        assert_eq!(b.get(), 0);
+        // Near the end, exactly what is asked; then nothing more.
+        assert!(take_share(&left, &b, 500));
+        assert_eq!(left.load(Ordering::Relaxed), 0);
+        assert!(!take_share(&left, &b, 1));
+        // Granted in all: 10 + 100 + 2 shares + 500 + 500 of the budget,
+        // the rest of `a`'s share still held.
+        assert_eq!(
+            10 + 100 + 2 * BUDGET_SHARE + 1000 + a.get() + b.get(),
+            total
+        );
+        // The share left with a thread still serves it.
+        assert!(take_share(&left, &a, BUDGET_SHARE - 110));
+        assert!(!take_share(&left, &a, 1));
+    }
 
     #[test]
     fn normpath_matches_python() {
