@@ -6,7 +6,7 @@
 //! installed map itself (a 10,000-distribution environment spent most of
 //! its rule time there).
 
-use super::checks::packages::{copies, installed, layers, Copy, Layer};
+use super::checks::packages::{copies, installed_by_name, layers, Copy, Layer};
 use super::Hit;
 use crate::snapshot::{Distribution, Interpreter, Snapshot};
 use std::collections::BTreeMap;
@@ -149,8 +149,10 @@ impl<'a> Model<'a> {
 
 fn build<'a>(snapshot: &'a Snapshot, it: &'a Interpreter) -> Model<'a> {
     let layers = layers(snapshot, it);
-    let installed = installed(&layers);
-    let by_name = installed.iter().map(|(k, v)| (*k, *v)).collect();
+    // Hashed first, then ordered in one sort (`collect` builds the B-tree
+    // from sorted keys); inserting each name compared names at every level.
+    let by_name = installed_by_name(&layers);
+    let installed = by_name.iter().map(|(k, v)| (*k, *v)).collect();
     Model {
         layers,
         installed,

@@ -284,7 +284,17 @@ pub fn dist_label(d: &Distribution) -> String {
 /// normalised name along sys.path. Editable `.egg-link`s count like pip's
 /// legacy resolver counts them.
 pub fn installed<'a>(layers: &[Layer<'a>]) -> BTreeMap<&'a str, (&'a Distribution, usize)> {
-    let mut out: BTreeMap<&str, (&Distribution, usize)> = BTreeMap::new();
+    installed_by_name(layers).into_iter().collect()
+}
+
+/// [`installed`], hashed: the first copy of each name found with one hash
+/// probe per distribution. (Collected from it, the ordered map is built in
+/// one sorted pass, not by an insert that compares names at every level.)
+pub fn installed_by_name<'a>(
+    layers: &[Layer<'a>],
+) -> rustc_hash::FxHashMap<&'a str, (&'a Distribution, usize)> {
+    let mut out: rustc_hash::FxHashMap<&str, (&Distribution, usize)> = Default::default();
+    out.reserve(layers.iter().map(|l| l.dir.distributions.len()).sum());
     for (i, l) in layers.iter().enumerate() {
         for d in in_listing_order(l.dir) {
             if let Some(n) = d.normalized.as_deref() {
