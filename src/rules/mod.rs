@@ -417,6 +417,18 @@ fn warm<'a>(
     let deps = enabled("missing-dependency").or_else(|| enabled("incompatible-dependency"));
     let copies =
         enabled("shadowed-package").is_some() || enabled("metadata-version-mismatch").is_some();
+    // Where no TensorFlow is installed, these ask which distribution wants
+    // one: a pass over every requirement, done beside the dependency pass
+    // (after the import index, on the same core), not in the first of them.
+    let tf = [
+        "tensorflow-unsupported-python",
+        "tensorflow-numpy2-incompatible",
+        "tensorflow-protobuf-incompatible",
+        "pip-too-old-for-wheels",
+        "glibc-too-old",
+    ]
+    .iter()
+    .any(|c| enabled(c).is_some());
     let targets: Vec<&Interpreter> = selection
         .targets
         .iter()
@@ -432,6 +444,11 @@ fn warm<'a>(
             if copies {
                 targets.par_iter().for_each(|it| {
                     models.get(it).copies();
+                });
+            }
+            if tf {
+                targets.par_iter().for_each(|it| {
+                    checks::tensorflow::warm(models.get(it));
                 });
             }
         },

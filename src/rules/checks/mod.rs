@@ -8,7 +8,7 @@ pub mod environment;
 mod gpu;
 pub mod packages;
 mod requirements;
-mod tensorflow;
+pub(crate) mod tensorflow;
 
 use super::{CheckCtx, Hit};
 use crate::shell::Cmd;

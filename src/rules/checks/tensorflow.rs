@@ -67,6 +67,11 @@ fn tf<'a>(e: &Env<'a>) -> Option<Tf<'a>> {
         })
 }
 
+/// Computes what [`tf`] caches in the model, before the rules ask.
+pub(crate) fn warm(e: &Env) {
+    let _ = tf(e);
+}
+
 fn minor_of(it: &Interpreter) -> Option<String> {
     it.minor_version().map(|(a, b)| format!("{a}.{b}"))
 }
