@@ -34,28 +34,33 @@ fn main() -> ExitCode {
 /// - A thread's arena is one 64 MiB reservation made writable a few pages
 ///   at a time, each step an `mprotect` that takes the address-space lock
 ///   every page fault also needs (4,700 of them in one `check --all` of 50
-///   venvs). A top pad of 62 MiB makes the whole reservation writable at
-///   once (address space, not memory: pages never touched cost nothing).
-/// - Nothing is trimmed or given back during the run (a trim also splits a
-///   huge page into small ones), and blocks up to 32 MiB come from the
-///   arenas, not from a private `mmap` each.
+///   venvs). A top pad of 24 MiB makes most of it writable at once
+///   (address space, not memory: pages never touched cost nothing), and
+///   keeps the grown edge off the small pages of a huge-page arena (one
+///   venv of 10,000 distributions: 3,200 faults at 16 MiB, 520 at 24).
+///   More pad bought nothing there, and a hostile 40 MB METADATA and RECORD
+///   then peaked at 100 MB instead of 78.
+/// - Nothing is trimmed during the run (a trim also splits a huge page
+///   into small ones), and blocks up to 8 MiB come from the arenas, not
+///   from a private `mmap` each (bigger ones, a huge file's read buffer,
+///   still go back to the system when freed).
 fn tune_malloc() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt(3) sets allocator parameters; called first thing in
     // main, before any thread exists. It touches no memory of ours.
     unsafe {
-        libc::mallopt(libc::M_TOP_PAD, 62 << 20);
+        libc::mallopt(libc::M_TOP_PAD, 24 << 20);
         libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20);
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 8 << 20);
     }
 }
 
 /// Asks for transparent huge pages under this thread's malloc arena: a
-/// `check --all` of 10,000 distributions touched 6,400 fresh 4 KiB pages,
-/// each a page fault (its cost in sys time was about a quarter of the
-/// floor's whole run); with 2 MiB pages it takes about 300. (glibc's
-/// `glibc.malloc.hugetlb=1` tunable does the same, but only from the
-/// environment at start.)
+/// `check --all` of 50 venvs of 200 distributions touched 6,400 fresh
+/// 4 KiB pages, one page fault each (one venv of 10,000: 9,600); with
+/// 2 MiB pages it takes about 300, and the run 0.91-0.95x the time.
+/// (glibc's `glibc.malloc.hugetlb=1` tunable does the same, but only from
+/// the environment at start.)
 ///
 /// glibc puts a thread's arena at the start of its own 64 MiB-aligned
 /// reservation, so the block a first `malloc` returns names it. Where that
