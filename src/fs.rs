@@ -590,9 +590,21 @@ fn take_share(left: &AtomicU64, held: &std::cell::Cell<u64>, n: u64) -> bool {
 }
 
 /// Gives back what was taken for a read and not read (the file was
-/// shorter): it stays with this thread for its next reads.
+/// shorter): up to a share stays with this thread for its next reads, the
+/// rest goes back to the run's (a file that says size 0 is read to its
+/// cap, which is far more than a share).
 fn return_to_budget(n: u64) {
-    BUDGET_HELD.with(|held| held.set(held.get().saturating_add(n)));
+    BUDGET_HELD.with(|held| give_back(&READ_LEFT, held, n));
+}
+
+/// [`return_to_budget`] of a given run budget and thread share.
+fn give_back(left: &AtomicU64, held: &std::cell::Cell<u64>, n: u64) {
+    let have = held.get().saturating_add(n);
+    let excess = have.saturating_sub(BUDGET_SHARE);
+    if excess > 0 {
+        left.fetch_add(excess, Ordering::Relaxed);
+    }
+    held.set(have - excess);
 }
 
 fn budget_spent() -> io::Error {
@@ -740,6 +752,13 @@ mod tests {
         // The share left with a thread still serves it.
         assert!(take_share(&left, &a, BUDGET_SHARE - 110));
         assert!(!take_share(&left, &a, 1));
+        // Unread bytes come back: a thread keeps at most a share, the rest
+        // returns to the run's budget for the other threads.
+        give_back(&left, &a, 3 * BUDGET_SHARE);
+        assert_eq!(a.get(), BUDGET_SHARE);
+        assert_eq!(left.load(Ordering::Relaxed), 2 * BUDGET_SHARE);
+        assert!(take_share(&left, &b, 2 * BUDGET_SHARE));
+        assert!(!take_share(&left, &b, 1));
     }
 
     #[test]
