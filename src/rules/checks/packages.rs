@@ -293,12 +293,28 @@ pub fn installed<'a>(layers: &[Layer<'a>]) -> BTreeMap<&'a str, (&'a Distributio
 pub fn installed_by_name<'a>(
     layers: &[Layer<'a>],
 ) -> rustc_hash::FxHashMap<&'a str, (&'a Distribution, usize)> {
+    use std::collections::hash_map::Entry;
     let mut out: rustc_hash::FxHashMap<&str, (&Distribution, usize)> = Default::default();
     out.reserve(layers.iter().map(|l| l.dir.distributions.len()).sum());
+    // Within a layer the copy listed first wins, as in [`in_listing_order`]
+    // (unknown listing: last, stored order kept); found without sorting the
+    // layer, which read every distribution at each comparison.
+    let rank = |d: &Distribution| d.listing.unwrap_or(u32::MAX);
     for (i, l) in layers.iter().enumerate() {
-        for d in in_listing_order(l.dir) {
-            if let Some(n) = d.normalized.as_deref() {
-                out.entry(n).or_insert((d, i));
+        for d in &l.dir.distributions {
+            let Some(n) = d.normalized.as_deref() else {
+                continue;
+            };
+            match out.entry(n) {
+                Entry::Vacant(v) => {
+                    v.insert((d, i));
+                }
+                Entry::Occupied(mut o) => {
+                    let (seen, layer) = *o.get();
+                    if layer == i && rank(d) < rank(seen) {
+                        o.insert((d, i));
+                    }
+                }
             }
         }
     }
