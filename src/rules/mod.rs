@@ -462,7 +462,7 @@ fn warm<'a>(
                 models,
             };
             targets.par_iter().for_each(|it| {
-                checks::packages::dependency_problems(&ctx, it);
+                checks::packages::warm_dependencies(&ctx, it);
             });
         },
     );

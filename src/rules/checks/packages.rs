@@ -1089,7 +1089,14 @@ pub fn dangling_editable(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
 
 struct Resolved<'a> {
     dist: &'a Distribution,
-    reqs: Vec<&'a Req>,
+    /// Parsed at read time; `None` for a line that does not parse.
+    reqs: &'a [Option<std::sync::Arc<Req>>],
+}
+
+impl<'a> Resolved<'a> {
+    fn reqs(&self) -> impl Iterator<Item = &'a Req> {
+        self.reqs.iter().flatten().map(|q| &**q)
+    }
 }
 
 fn requirements<'a>(installed: &BTreeMap<&'a str, (&'a Distribution, usize)>) -> Vec<Resolved<'a>> {
@@ -1097,7 +1104,7 @@ fn requirements<'a>(installed: &BTreeMap<&'a str, (&'a Distribution, usize)>) ->
         .values()
         .map(|(d, _)| Resolved {
             dist: d,
-            reqs: d.requirements().iter().flatten().map(|q| &**q).collect(),
+            reqs: d.requirements(),
         })
         .collect()
 }
@@ -1123,7 +1130,7 @@ fn requested_extras(
                 .and_then(|n| out.get(n))
                 .cloned()
                 .unwrap_or_default();
-            for q in &r.reqs {
+            for q in r.reqs() {
                 if q.extras.is_empty() || !q.applies(env, &own) {
                     continue;
                 }
@@ -1143,8 +1150,10 @@ fn requested_extras(
 }
 
 /// One pass over the environment's requirements: (missing, incompatible),
-/// as `pip check` reports them.
-fn dependency_pass(ctx: &CheckCtx, it: &Interpreter) -> (Vec<Hit>, Vec<Hit>) {
+/// as `pip check` reports them. `parallel`: the distributions judged in
+/// chunks on every core, in order (only outside the model's cell: see
+/// [`crate::rules::model::Models`]).
+fn dependency_pass(ctx: &CheckCtx, it: &Interpreter, parallel: bool) -> (Vec<Hit>, Vec<Hit>) {
     let Some(env) = marker_env(ctx.snapshot, it) else {
         return Default::default();
     };
@@ -1159,59 +1168,60 @@ fn dependency_pass(ctx: &CheckCtx, it: &Interpreter) -> (Vec<Hit>, Vec<Hit>) {
     // A directory that could not be listed is not empty: no "not
     // installed" verdict rests on it (site-packages-unreadable says why).
     let unread = layers.iter().any(|l| l.dir.error.is_some());
-    let mut missing = Vec::new();
-    let mut incompatible = Vec::new();
-    let mut verdicts: rustc_hash::FxHashMap<*const crate::requirements::Req, bool> =
-        Default::default();
-    for r in &resolved {
-        // In an OS-managed Python, what the OS packages require of each
-        // other is the package manager's business (Debian makes some
-        // requirements optional); report it, but as information.
-        let os_owned = !by_pip(r.dist) && (managed || distro_dir(&r.dist.path));
-        let severity = os_owned.then_some(Severity::Info);
-        let how = |spec: String| -> Fix {
-            if os_owned {
-                os_package_fix(q_name_only(&spec))
-            } else if managed {
-                Fix::from(format!("This Python belongs to the OS package manager: install the requirement with it (Debian/Ubuntu: `apt-cache search {}` finds the package), or work in a venv", quote(q_name_only(&spec))))
-            } else {
-                Fix::run(
-                    "Install it",
-                    vec![Cmd::new(&py)
-                        .args(["-m", "pip", "install"])
-                        .arg(&spec)
-                        .build()],
-                )
-            }
-        };
-        let Some(own) = r.dist.normalized.as_deref() else {
-            continue;
-        };
-        let own_extras = extras.get(own).map(Vec::as_slice).unwrap_or(&[]);
-        // Formatted only for a distribution with something to report.
-        let who = || {
-            format!(
-                "{} {}",
-                r.dist.name.as_deref().unwrap_or(own),
-                version_of(r.dist)
-            )
-        };
-        for q in &r.reqs {
-            // Requirement lines are shared (`parse_cached`) and their
-            // markers repeat across distributions (`sys_platform ==
-            // "win32"`): without extras of its own, each is judged once.
-            let applies = if own_extras.is_empty() {
-                *verdicts
-                    .entry(std::ptr::from_ref(*q))
-                    .or_insert_with(|| q.applies(&env, &[]))
-            } else {
-                q.applies(&env, own_extras)
+    let judge = |chunk: &[Resolved]| -> (Vec<Hit>, Vec<Hit>) {
+        let mut missing = Vec::new();
+        let mut incompatible = Vec::new();
+        let mut verdicts: rustc_hash::FxHashMap<*const crate::requirements::Req, bool> =
+            Default::default();
+        for r in chunk {
+            // In an OS-managed Python, what the OS packages require of each
+            // other is the package manager's business (Debian makes some
+            // requirements optional); report it, but as information.
+            let os_owned = !by_pip(r.dist) && (managed || distro_dir(&r.dist.path));
+            let severity = os_owned.then_some(Severity::Info);
+            let how = |spec: String| -> Fix {
+                if os_owned {
+                    os_package_fix(q_name_only(&spec))
+                } else if managed {
+                    Fix::from(format!("This Python belongs to the OS package manager: install the requirement with it (Debian/Ubuntu: `apt-cache search {}` finds the package), or work in a venv", quote(q_name_only(&spec))))
+                } else {
+                    Fix::run(
+                        "Install it",
+                        vec![Cmd::new(&py)
+                            .args(["-m", "pip", "install"])
+                            .arg(&spec)
+                            .build()],
+                    )
+                }
             };
-            if !applies {
+            let Some(own) = r.dist.normalized.as_deref() else {
                 continue;
-            }
-            let dep: &str = q.name.as_ref();
-            match by_name.get(dep) {
+            };
+            let own_extras = extras.get(own).map(Vec::as_slice).unwrap_or(&[]);
+            // Formatted only for a distribution with something to report.
+            let who = || {
+                format!(
+                    "{} {}",
+                    r.dist.name.as_deref().unwrap_or(own),
+                    version_of(r.dist)
+                )
+            };
+            for q in r.reqs() {
+                // Requirement lines are shared (`parse_cached`) and their
+                // markers repeat across distributions (`sys_platform ==
+                // "win32"`): without extras of its own, each is judged once.
+                let applies = if own_extras.is_empty() {
+                    *verdicts
+                        .entry(std::ptr::from_ref(q))
+                        .or_insert_with(|| q.applies(&env, &[]))
+                } else {
+                    q.applies(&env, own_extras)
+                };
+                if !applies {
+                    continue;
+                }
+                let dep: &str = q.name.as_ref();
+                match by_name.get(dep) {
                 None if !unread => missing.push(Hit {
                     message: format!(
                         "{who} requires {}, which is not installed in `{}` (no directory on its sys.path holds it; {who} is in `{}`)",
@@ -1268,7 +1278,19 @@ fn dependency_pass(ctx: &CheckCtx, it: &Interpreter) -> (Vec<Hit>, Vec<Hit>) {
                 }
                 _ => {}
             }
+            }
         }
+        (missing, incompatible)
+    };
+    if !parallel {
+        return judge(&resolved);
+    }
+    use rayon::prelude::*;
+    let parts: Vec<(Vec<Hit>, Vec<Hit>)> = resolved.par_chunks(256).map(judge).collect();
+    let (mut missing, mut incompatible) = (Vec::new(), Vec::new());
+    for (m, i) in parts {
+        missing.extend(m);
+        incompatible.extend(i);
     }
     (missing, incompatible)
 }
@@ -1305,7 +1327,18 @@ pub(crate) fn dependency_problems<'a>(
     ctx: &CheckCtx<'a>,
     it: &Interpreter,
 ) -> &'a (Vec<Hit>, Vec<Hit>) {
-    ctx.model(it).deps.get_or_init(|| dependency_pass(ctx, it))
+    ctx.model(it)
+        .deps
+        .get_or_init(|| dependency_pass(ctx, it, false))
+}
+
+/// Runs the dependency pass of `it` on every core, before the rules ask
+/// (outside the model's cell, which a rayon worker must not wait on).
+pub(crate) fn warm_dependencies(ctx: &CheckCtx, it: &Interpreter) {
+    let model = ctx.model(it);
+    if model.deps.get().is_none() {
+        let _ = model.deps.set(dependency_pass(ctx, it, true));
+    }
 }
 
 pub fn missing_dependency(ctx: &CheckCtx, it: &Interpreter) -> Vec<Hit> {
@@ -1483,6 +1516,68 @@ mod tests {
             "{py2:#?}"
         );
         assert!(rules_for(1).is_empty(), "{:#?}", rules_for(1));
+    }
+
+    /// The dependency pass judged in chunks on both cores reports what one
+    /// pass in order does, in the same order.
+    #[test]
+    fn dependency_pass_in_chunks_keeps_the_order() {
+        let dists: Vec<serde_json::Value> = (0..1000)
+            .map(|i| {
+                serde_json::json!({
+                    "path": format!("/sp/p{i:04}-1.0.dist-info"), "format": "dist-info",
+                    "name": format!("p{i:04}"), "normalized": format!("p{i:04}"),
+                    "version": "1.0",
+                    "requires_dist": [format!("gone{i}"), format!("p{:04}>=2", (i + 1) % 1000)]
+                })
+            })
+            .collect();
+        let snap: Snapshot = serde_json::from_value(serde_json::json!({
+            "schema_version": 1,
+            "host": {"os": "linux", "arch": "x86_64", "root": "/", "cwd": "/"},
+            "interpreters": [{
+                "executable": "/v/bin/python", "real_executable": null,
+                "version": "3.11.7", "version_source": null, "kind": "venv",
+                "prefix": "/v", "base_prefix": null, "base_executable": null,
+                "pyvenv_cfg": null, "error": null, "exec": null,
+                "sys_path": [{"path": "/sp", "origin": "site", "exists": true}]
+            }],
+            "site_dirs": [{"path": "/sp", "distributions": dists}]
+        }))
+        .unwrap();
+        let sel = Selection {
+            targets: vec![0],
+            how: vec!["--python".into()],
+            ..Default::default()
+        };
+        let models = crate::rules::model::Models::new(&snap);
+        let catalog = Catalog::builtin();
+        let rule = catalog
+            .rules
+            .iter()
+            .find(|r| r.check == "missing-dependency")
+            .unwrap();
+        let requirements = Vec::new();
+        let ctx = CheckCtx {
+            snapshot: &snap,
+            rule,
+            selection: &sel,
+            requirements: &requirements,
+            models: &models,
+        };
+        let it = &snap.interpreters[0];
+        let text = |hits: &[Hit]| hits.iter().map(|h| h.message.clone()).collect::<Vec<_>>();
+        let (m1, i1) = dependency_pass(&ctx, it, false);
+        let (m2, i2) = dependency_pass(&ctx, it, true);
+        assert_eq!((m1.len(), i1.len()), (1000, 1000));
+        assert_eq!(text(&m1), text(&m2));
+        assert_eq!(text(&i1), text(&i2));
+        assert!(
+            m2[0].message.starts_with("p0000 1.0 requires gone0,"),
+            "{}",
+            m2[0].message
+        );
+        assert!(m2[999].message.starts_with("p0999 1.0 requires gone999,"));
     }
 
     #[test]
