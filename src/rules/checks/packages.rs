@@ -442,7 +442,10 @@ fn importable_by(file: &str, kind: ModuleKind, it: &Interpreter) -> bool {
 /// importlib's FileFinder looks); namespace portions are kept apart because
 /// they merge instead of shadowing.
 pub fn copies<'a>(layers: &[Layer<'a>], it: &Interpreter) -> BTreeMap<&'a str, Vec<Copy<'a>>> {
-    let mut out: BTreeMap<&str, Vec<Copy>> = BTreeMap::new();
+    // Hashed, then ordered in one sort: inserting each name into the
+    // B-tree compared names at every level (a third of its time at 10,000
+    // distributions).
+    let mut out: rustc_hash::FxHashMap<&str, Vec<Copy>> = Default::default();
     for (i, l) in layers.iter().enumerate() {
         let mut best: rustc_hash::FxHashMap<&str, (u8, &crate::snapshot::Module)> =
             Default::default();
@@ -488,7 +491,7 @@ pub fn copies<'a>(layers: &[Layer<'a>], it: &Interpreter) -> BTreeMap<&'a str, V
                 });
         }
     }
-    out
+    out.into_iter().collect()
 }
 
 /// Which copy `import name` loads: the first regular package or module; a
