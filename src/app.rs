@@ -252,9 +252,11 @@ fn check(out: &mut impl Write, opts: &Options, a: &CheckArgs) -> Result<u8, Erro
     render_check(out, a, &run)?;
     let code = exit_code(&findings, a.fail_on);
     // The process ends right after: freeing every distribution of every
-    // environment one by one was 4% of a `check --all`. Only `main` calls
-    // this, once per process.
+    // environment one by one was 4% of a `check --all`, and the context's
+    // listings (20,000 names in one big site dir) another 0.4 ms. Only
+    // `main` calls this, once per process.
     std::mem::forget(snap);
+    std::mem::forget(ctx);
     Ok(code)
 }
 

@@ -34,6 +34,11 @@ impl std::ops::Deref for Req {
 }
 
 impl Req {
+    /// Whether it has no marker: it applies everywhere.
+    pub fn unconditional(&self) -> bool {
+        self.marker.is_none() && self.requirement.marker.is_true()
+    }
+
     /// Whether the requirement applies to this environment with these
     /// extras requested, as pip decides it.
     pub fn applies(

@@ -1213,7 +1213,9 @@ fn dependency_pass(ctx: &CheckCtx, it: &Interpreter, parallel: bool) -> (Vec<Hit
                 // Requirement lines are shared (`parse_cached`) and their
                 // markers repeat across distributions (`sys_platform ==
                 // "win32"`): without extras of its own, each is judged once.
-                let applies = if own_extras.is_empty() {
+                let applies = if q.unconditional() {
+                    true
+                } else if own_extras.is_empty() {
                     *verdicts
                         .entry(std::ptr::from_ref(q))
                         .or_insert_with(|| q.applies(&env, &[]))
