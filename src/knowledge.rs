@@ -122,6 +122,11 @@ impl GpuTables {
 #[serde(deny_unknown_fields)]
 pub struct Tensorflow {
     pub variants: Vec<String>,
+    /// [`Tensorflow::variants`] hashed: asked of every requirement of every
+    /// distribution (60,000 in one benchmark environment), thirteen string
+    /// comparisons each.
+    #[serde(skip)]
+    variant_set: OnceLock<rustc_hash::FxHashSet<String>>,
     /// Thin packages over another variant of the same version.
     pub shim_pairs: Vec<[String; 2]>,
     pub python: Vec<PythonRow>,
@@ -237,7 +242,9 @@ pub fn series_of(v: &Version) -> String {
 
 impl Tensorflow {
     pub fn is_variant(&self, normalized: &str) -> bool {
-        self.variants.iter().any(|v| v == normalized)
+        self.variant_set
+            .get_or_init(|| self.variants.iter().cloned().collect())
+            .contains(normalized)
     }
 
     /// Two variant names that are one of TensorFlow's own shim pairs.
