@@ -174,10 +174,24 @@ def main():
         for cmd in ([a.envdoctor, "check", "--python", py], [a.uv, "pip", "check", "--python", py]):
             subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
+        sites = [
+            os.path.join(envs_dir, e, "lib", d, "site-packages")
+            for e in sorted(os.listdir(envs_dir))
+            for d in os.listdir(os.path.join(envs_dir, e, "lib"))
+            if d.startswith("python")
+        ]
+        # The floor runs in the same rounds as what it is compared with: on
+        # a shared VM the speed of the machine drifts within a minute, and a
+        # ratio of medians taken minutes apart measured the drift.
+        has_floor = os.path.exists(a.floor)
         one = [[a.envdoctor, "check", "--python", py], [a.uv, "pip", "check", "--python", py]]
         if a.baseline:
             one.append([a.baseline, "check", "--python", py])
-        ed_one, uv_one, *base_one = median_times(one, env, a.runs)
+        if has_floor:
+            one.append([a.floor, sites[0]])
+        ed_one, uv_one, *rest = median_times(one, env, a.runs)
+        base_one = rest[:1] if a.baseline else []
+        floor_one = rest[-1] if has_floor else None
         pip_one = median_time(
             [a.python, "-m", "pip", "--python", py, "--disable-pip-version-check", "check"],
             env,
@@ -189,22 +203,17 @@ def main():
         every = [[a.envdoctor, "check", "--all"]]
         if a.baseline:
             every.append([a.baseline, "check", "--all"])
-        ed_all, *base_all = median_times(every, env, a.runs)
+        if has_floor:
+            every.append([a.floor, *sites])
+        ed_all, *rest = median_times(every, env, a.runs)
+        base_all = rest[:1] if a.baseline else []
+        floor_all = rest[-1] if has_floor else None
         if a.baseline:
             base_one, base_all = base_one[0], base_all[0]
             outs = [
                 subprocess.run([b, "check", "--all", "--format", "json"], env=env, capture_output=True).stdout
                 for b in (a.envdoctor, a.baseline)
             ]
-        sites = [
-            os.path.join(envs_dir, e, "lib", d, "site-packages")
-            for e in sorted(os.listdir(envs_dir))
-            for d in os.listdir(os.path.join(envs_dir, e, "lib"))
-            if d.startswith("python")
-        ]
-        floor_one = floor_all = None
-        if os.path.exists(a.floor):
-            floor_one, floor_all = median_times([[a.floor, sites[0]], [a.floor, *sites]], env, a.runs, (0,))
         n_checked = subprocess.run(
             [a.envdoctor, "check", "--all", "--format", "json"], env=env, capture_output=True, text=True
         ).stdout
@@ -235,6 +244,8 @@ def main():
         if a.baseline:
             print(f"  baseline / uv pip check, one env       {base_one / uv_one:6.2f}")
             print(f"  baseline --all / uv pip check one env  {base_all / uv_one:6.2f}")
+            if floor_all:
+                print(f"  baseline --all / floor, all envs       {base_all / floor_all:6.2f}")
             print(f"  check --all findings equal the baseline's: {'yes' if outs[0] == outs[1] else 'NO'}")
     finally:
         if a.keep:
