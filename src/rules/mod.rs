@@ -434,38 +434,37 @@ fn warm<'a>(
         .iter()
         .filter_map(|&i| snapshot.interpreters.get(i))
         .collect();
-    targets.par_iter().for_each(|it| {
-        models.get(it);
+    let ctx = deps.map(|rule| CheckCtx {
+        snapshot,
+        rule,
+        selection,
+        requirements: &settings.requirements,
+        models,
     });
-    // The two apart: in one environment of 10,000 distributions each is
-    // the longest task there is.
-    rayon::join(
-        || {
-            if copies {
-                targets.par_iter().for_each(|it| {
-                    models.get(it).copies();
-                });
-            }
-            if tf {
-                targets.par_iter().for_each(|it| {
-                    checks::tensorflow::warm(models.get(it));
-                });
-            }
-        },
-        || {
-            let Some(rule) = deps else { return };
-            let ctx = CheckCtx {
-                snapshot,
-                rule,
-                selection,
-                requirements: &settings.requirements,
-                models,
-            };
-            targets.par_iter().for_each(|it| {
-                checks::packages::warm_dependencies(&ctx, it);
-            });
-        },
-    );
+    // One environment at a time, everything of it: its few hundred
+    // distributions stay in cache from the model to the last pass (a pass
+    // over every environment before the next pass fetched them again).
+    // Within one, the import index and the dependency pass apart: with one
+    // environment of 10,000 distributions each is the longest task there
+    // is, and the dependency pass runs in chunks on both cores.
+    targets.par_iter().for_each(|it| {
+        let model = models.get(it);
+        rayon::join(
+            || {
+                if copies {
+                    model.copies();
+                }
+                if tf {
+                    checks::tensorflow::warm(model);
+                }
+            },
+            || {
+                if let Some(ctx) = &ctx {
+                    checks::packages::warm_dependencies(ctx, it);
+                }
+            },
+        );
+    });
 }
 
 pub fn evaluate(
