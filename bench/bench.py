@@ -110,8 +110,12 @@ def median_times(cmds, env, runs, ok_codes=(0, 1)):
     """Medians of several commands run in turn (one of each per round), so
     that a burst of load on a shared machine hits them all alike."""
     times = [[] for _ in cmds]
-    for _ in range(runs):
-        for cmd, ts in zip(cmds, times):
+    for r in range(runs):
+        # Each round starts with another command: the first of a round ran
+        # measurably slower on this VM (3% in an A/B of one binary against
+        # itself), and a fixed order gave that to the same command always.
+        k = r % len(cmds)
+        for cmd, ts in list(zip(cmds, times))[k:] + list(zip(cmds, times))[:k]:
             t0 = time.perf_counter()
             p = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             ts.append(time.perf_counter() - t0)
@@ -162,6 +166,8 @@ def main():
         for k in range(1, a.envs):
             clone_env(first, os.path.join(envs_dir, f"env-{k:03d}"), a.python)
         print(f"generated {a.envs} venvs x {a.dists} distributions in {time.perf_counter() - t0:.1f}s ({root})")
+        # The generated files written back now, not while being timed.
+        os.sync()
 
         env = {
             "HOME": home,
