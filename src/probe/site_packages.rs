@@ -1426,9 +1426,10 @@ fn attach_editable_finders(ctx: &Ctx, dir: &Path, out: &mut SiteDir) {
 /// distributions sharing them.
 fn shared_files(dists: &[Distribution], files_of: &[FileList]) -> Vec<SharedFiles> {
     // Two RECORDs can list one path only under a first component (`numpy`,
-    // `..`, `six.py`) that both list: found first, from a few names per
+    // `google`, `six.py`) that both list: found first, from a few names per
     // distribution, so that only the files under those are hashed one by
-    // one (ten times fewer map entries in a site dir of 10,000).
+    // one (ten times fewer map entries in a site dir of 10,000). No path
+    // here is empty (`read_record` skips those), so `""` starts `last`.
     let first = |f: &str| -> usize { memchr::memchr(b'/', f.as_bytes()).unwrap_or(f.len()) };
     let mut component_owner: rustc_hash::FxHashMap<&str, usize> = Default::default();
     let mut shared_components: rustc_hash::FxHashSet<&str> = Default::default();
